@@ -17,7 +17,8 @@ export class ElfFile {
 
   static async open(src: ByteSource): Promise<ElfFile> {
     const header = await readElfHeader(src);
-    const [sections, segments] = [await readSections(src, header), await readSegments(src, header)];
+    const sections = await readSections(src, header);
+    const segments = await readSegments(src, header);
     return new ElfFile(src, header, sections, segments);
   }
 

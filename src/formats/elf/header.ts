@@ -29,7 +29,6 @@ export interface ElfHeader {
   shstrndx: number;
 }
 
-export const ET_REL = 1;
 export const ET_DYN = 3;
 export const EM_386 = 3;
 export const EM_ARM = 40;

@@ -1,6 +1,5 @@
 /** Entry flag bits of ld.so.cache (glibc sysdeps/generic/ldconfig.h): a library type and a required ABI. */
 export const FLAG_ELF = 0x0001;
-export const FLAG_ELF_LIBC5 = 0x0002;
 export const FLAG_ELF_LIBC6 = 0x0003;
 export const FLAG_X8664_LIB64 = 0x0300;
 export const FLAG_X8664_LIBX32 = 0x0800;
