@@ -1,4 +1,55 @@
+export type { Check, CheckInfo, FailOn, FindingAt, InputError, VerifyResult } from "../verify/check.js";
+export { exitCode, FAIL_ON_VALUES, failsAt, findingOf, parseFailOn, runChecks } from "../verify/check.js";
+export type { Finding, FindingArea, FindingCode, Severity, SeverityCounts } from "../verify/finding.js";
+export {
+  chainPath,
+  compareFindings,
+  countBySeverity,
+  FINDING_AREAS,
+  findingArea,
+  SEVERITIES,
+  severityRank,
+  sortFindings,
+} from "../verify/finding.js";
+export { renderGithub } from "../verify/render/github.js";
+export { renderHuman, useColor } from "../verify/render/human.js";
+export type { JsonReport } from "../verify/render/json.js";
+export { JSON_SCHEMA_VERSION, renderJson } from "../verify/render/json.js";
+export { renderSarif, SARIF_SCHEMA } from "../verify/render/sarif.js";
 export { FormatError, LimitError } from "./errors.js";
+export type {
+  ExtensionMetadata,
+  Manifest,
+  ManifestIssue,
+  ManifestParse,
+  ManifestRejection,
+} from "./extension/manifest.js";
+export { formatManifestIssue, manifestSchema, metadataSchema, parseManifest } from "./extension/manifest.js";
+export type { Comparator, Operator, PreReleaseId, SemVersion, SemverRange } from "./extension/semver.js";
+export {
+  compareSemver,
+  formatSemver,
+  parseRange,
+  parseSemver,
+  parseSemverTolerant,
+  SemverError,
+  satisfies,
+} from "./extension/semver.js";
+export type {
+  CompatibilityResult,
+  TalosRules,
+  TreeEntry,
+  TreeEntryKind,
+  TreeRule,
+  TreeViolation,
+} from "./extension/talos-rules.js";
+export {
+  checkCompatibility,
+  checkExtensionTree,
+  OLDEST_MODELLED_TALOS,
+  talosRules,
+  trimConstraint,
+} from "./extension/talos-rules.js";
 export type { DynamicInfo } from "./formats/elf/dynamic.js";
 export { readDynamic, readDynamicInfo } from "./formats/elf/dynamic.js";
 export { ElfFile } from "./formats/elf/file.js";
