@@ -1,7 +1,7 @@
 /**
  * The rules Talos applies to a system extension, per Talos release, as read from siderolabs/talos:
- * `AllowedPaths` in pkg/machinery/extensions/extensions.go (internal/pkg/extensions before v1.8), the walk in
- * pkg/machinery/extensions/validate.go, and the callers in pkg/imager/extensions. Each table entry names the
+ * `AllowedPaths` in pkg/machinery/extensions/extensions.go, the walk in pkg/machinery/extensions/validate.go
+ * (internal/pkg/extensions/validate.go before v1.8.0-alpha.1), and its callers in pkg/imager/extensions. Each table entry names the
  * first release tag whose tree carries that state; releases are ordered by semver, pre-releases included,
  * because several changes landed at an alpha, beta or rc tag (and some were backported before a release).
  */
@@ -282,7 +282,7 @@ export type CompatibilityResult =
  * The `compatibility.talos.version` check: an empty constraint always passes; otherwise the constraint, with
  * `v` before digits dropped, is a blang range checked against the Talos version's major.minor.patch (so
  * `>= v1.13.0` accepts v1.13.0-beta.1). Releases before v1.6.0-alpha.0 used hashicorp/go-version, which is
- * not modelled: those come back `not-evaluated`.
+ * not modelled: those come back `not-evaluated`. Throws like `talosRules` for an unreadable or too old version.
  */
 export function checkCompatibility(constraint: string, talosVersion: string): CompatibilityResult {
   const rules = talosRules(talosVersion);
