@@ -1,0 +1,34 @@
+import { stringify } from "yaml";
+import { formatManifestIssue, parseManifest } from "../../src/extension/manifest.js";
+import { type Check, findingOf } from "../check.js";
+import type { VerifyModel } from "../model.js";
+import { userExtensions } from "./extensions.js";
+
+export const manifestSchema: Check<VerifyModel> = {
+  code: "TE5001",
+  title: "Extension manifest is invalid",
+  severity: "error",
+  explain:
+    "Talos reads each extension's manifest when it builds and boots an installer; a manifest it refuses drops " +
+    "the extension, and one with a missing name or version shows up as an anonymous layer nobody can trace.",
+  fix: "Fix manifest.yaml as the message says: version: v1alpha1, and metadata with name, version, author, description and compatibility.talos.version.",
+  run(model) {
+    return [...userExtensions(model)].flatMap(({ artifact, extension }) => {
+      // An installer keeps only the metadata (in extensions.yaml): judge it as the manifest it came from.
+      const source = extension.manifest ?? {
+        file: extension.location,
+        text: stringify({ version: "v1alpha1", metadata: extension.metadata }),
+      };
+      return parseManifest(source.text, source.file)
+        .issues.filter((i) => i.rejectedBy !== "none")
+        .map((i) =>
+          findingOf(this, {
+            artifact: artifact.file,
+            path: extension.location,
+            ...(extension.manifest ? { line: i.line, column: i.column } : {}),
+            message: formatManifestIssue(i),
+          }),
+        );
+    });
+  },
+};

@@ -1,0 +1,27 @@
+import { checkCompatibility } from "../../src/extension/talos-rules.js";
+import { type Check, findingOf } from "../check.js";
+import type { VerifyModel } from "../model.js";
+import { talosVersionOf, userExtensions } from "./extensions.js";
+
+export const talosCompatibility: Check<VerifyModel> = {
+  code: "TE5002",
+  title: "Extension is not compatible with the installer's Talos version",
+  severity: "error",
+  explain:
+    "Each extension declares the Talos versions it supports; the imager refuses an installer whose Talos version " +
+    "falls outside, and an extension built for another release usually carries modules for another kernel.",
+  fix: "Use the extension build made for this Talos release, or correct compatibility.talos.version if the extension really supports it.",
+  run(model) {
+    const talos = talosVersionOf(model);
+    if (talos === undefined) return [];
+    return [...userExtensions(model)].flatMap(({ artifact, extension }) => {
+      const meta = extension.metadata as { compatibility?: { talos?: { version?: unknown } } } | undefined;
+      const constraint = meta?.compatibility?.talos?.version;
+      if (typeof constraint !== "string") return [];
+      const r = checkCompatibility(constraint, talos);
+      return r.status === "incompatible" || r.status === "invalid"
+        ? [findingOf(this, { artifact: artifact.file, path: extension.location, message: r.message })]
+        : [];
+    });
+  },
+};

@@ -1,0 +1,122 @@
+/**
+ * The facts `talos-ext verify` judges, read out of one to five artifacts by the loader. Checks see only this:
+ * plain values, no bytes, so each check is a small pure function and the loader reads every byte once.
+ */
+import type { LayerCache, LayerLibrary, OverlayLayer } from "../src/extension/overlay.js";
+import type { ModParam } from "../src/formats/elf/modinfo.js";
+
+/** The links of the signing chain, in the order the key travels through them. */
+export const ROLES = ["kernel", "installer-base", "modules", "extension", "installer"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** A certificate built into a kernel image. */
+export interface CertFact {
+  readonly subject: string;
+  readonly issuer: string;
+  /** Upper-case colon hex, as `modinfo` prints `sig_key`. */
+  readonly serial: string;
+  readonly skid?: string;
+  /** e.g. `RSA 4096`. */
+  readonly key: string;
+}
+
+export interface KernelFact {
+  /** Where the image is, e.g. `installer.tar!/usr/install/amd64/vmlinuz`. */
+  readonly location: string;
+  readonly release: string;
+  readonly certs: readonly CertFact[];
+  /** sha256 of the image file: two artifacts embed the same kernel only if these match. */
+  readonly digest: string;
+}
+
+/** A module's appended signature, in `modinfo`'s words. */
+export interface SignatureFact {
+  readonly signer: string;
+  readonly sigKey: string;
+  readonly hashAlgo: string;
+}
+
+export type Trust =
+  /** Signed by a certificate built into the reference kernel, and the signature verifies. */
+  | { readonly kind: "trusted"; readonly cert: CertFact }
+  /** The signer names a key the kernel does not carry. */
+  | { readonly kind: "unknown-key" }
+  /** The signer is the kernel's key but the signature does not verify: the module changed after signing. */
+  | { readonly kind: "bad-signature"; readonly cert: CertFact }
+  | { readonly kind: "unsigned" }
+  /** No kernel image among the inputs: the signature could not be judged. */
+  | { readonly kind: "no-kernel" };
+
+export interface ModuleFact {
+  readonly location: string;
+  /** The layer that ships it: `rootfs`, an extension's name, or `image` for a plain image file system. */
+  readonly layer: string;
+  /** The path inside that layer, e.g. `/usr/lib/modules/6.1.0/extras/nvidia.ko`. */
+  readonly path: string;
+  readonly name: string;
+  readonly vermagic?: string;
+  readonly srcversion?: string;
+  readonly version?: string;
+  readonly params: readonly ModParam[];
+  readonly signature?: SignatureFact;
+  readonly trust: Trust;
+}
+
+/** An extension as `extensions.yaml` lists it, or an extension image's own manifest. */
+export interface ExtensionFact {
+  readonly location: string;
+  /** The layer file (`001.glibc.sqsh`), or the manifest's location for an extension image. */
+  readonly image: string;
+  /** The manifest metadata as it was found (validated by the manifest check). */
+  readonly metadata: unknown;
+  /** The manifest's own text and file name, where the artifact carries one (an extension image does). */
+  readonly manifest?: { readonly file: string; readonly text: string };
+  /** Every entry of its rootfs, with type and mode, for the path rules. */
+  readonly entries: readonly { readonly path: string; readonly type: string; readonly mode: number }[];
+}
+
+export interface ModprobeFact {
+  readonly location: string;
+  readonly layer: string;
+  readonly path: string;
+  readonly text: string;
+}
+
+/** `modules.dep` as the merged root shows it: module path (relative to the release dir) per module name. */
+export interface ModulesDepFact {
+  readonly location: string;
+  readonly layer: string;
+  readonly release: string;
+  /** Paths relative to `/usr/lib/modules/<release>/`, as depmod writes them. */
+  readonly paths: readonly string[];
+}
+
+/** Everything read from one artifact. */
+export interface ArtifactFact {
+  readonly role: Role;
+  /** The file the user named. */
+  readonly file: string;
+  /** From the image label `alpha.talos.dev/version` or env `VERSION`. */
+  readonly talosVersion?: string;
+  readonly kernel?: KernelFact;
+  readonly modules: readonly ModuleFact[];
+  readonly extensions: readonly ExtensionFact[];
+  /** The overlay, bottom (rootfs) to top, when the artifact is an installer with extensions. */
+  readonly layers: readonly OverlayLayer[];
+  readonly caches: readonly LayerCache[];
+  readonly libraries: readonly LayerLibrary[];
+  readonly modprobe: readonly ModprobeFact[];
+  /** The winning modules.dep of the overlay. */
+  readonly modulesDep?: ModulesDepFact;
+}
+
+export interface VerifyModel {
+  /** In chain order (ROLES). */
+  readonly artifacts: readonly ArtifactFact[];
+  /** The kernel modules are judged against: the installer's, else the first kernel in chain order. */
+  readonly kernel?: KernelFact;
+}
+
+/** `signer` / `sig_key` of a certificate, as modinfo would print them for a module it signed. */
+export const certIdentity = (c: CertFact): string => `"${c.subject}" (serial ${c.serial})`;
+export const sigIdentity = (s: SignatureFact): string => `"${s.signer}" (sig_key ${s.sigKey}, ${s.hashAlgo})`;
