@@ -79,3 +79,10 @@ export class SliceSource implements ByteSource {
     return this.parent.read(this.start + offset, length, what);
   }
 }
+
+/** Streams a source front to back in chunks of `chunkSize`. */
+export async function* streamSource(src: ByteSource, chunkSize = 1 << 20): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < src.size; at += chunkSize) {
+    yield await src.read(at, Math.min(chunkSize, src.size - at), "data");
+  }
+}
