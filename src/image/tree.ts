@@ -90,6 +90,10 @@ export class FsTree {
 
   /** Places `entry` from layer `layer`, creating missing parents as implicit directories. */
   put(entry: LayerEntry, layer: number): void {
+    if (entry.path === "/") {
+      this.root.entry = { ...entry, type: "dir", layer, shadowed: [] };
+      return;
+    }
     const parent = this.ensureDir(parentOf(entry.path), layer);
     const name = baseOf(entry.path);
     const old = parent.children.get(name);

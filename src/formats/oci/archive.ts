@@ -2,7 +2,7 @@ import { FormatError, LimitError } from "../../errors.js";
 import { type ByteSource, FileSource, SliceSource, streamSource } from "../../io/source.js";
 import { decompressStream, sniff } from "../compress/index.js";
 import { indexTar, type TarMember } from "../tar/index.js";
-import { checkDigest, parseDigest, verified } from "./digest.js";
+import { checkDigest, DigestCheck, parseDigest } from "./digest.js";
 
 export interface Platform {
   readonly os: string;
@@ -116,23 +116,48 @@ function normalise(path: string): string {
 
 const blobPath = (digest: string, file: string): string => `blobs/sha256/${parseDigest(digest, file)}`;
 
+/**
+ * A layer whose stored blob must hash to `expect`: for OCI the blob as stored, for a legacy `docker save` the
+ * uncompressed tar (its config's diff_id), whatever compression the blob turns out to have.
+ */
 async function makeLayer(
   archive: Archive,
   index: number,
   member: TarMember,
-  expectHex: string,
+  expect: { hex: string; of: "stored" | "uncompressed" },
   digest: string,
 ): Promise<ImageLayer> {
   const slice = archive.slice(member);
-  const kind = sniff(await slice.read(0, Math.min(8, slice.size), `layer ${index}`));
+  const what = `layer ${index}`;
+  const kind = sniff(await slice.read(0, Math.min(8, slice.size), what));
   return {
     index,
     digest,
     size: member.size,
     compression: kind ?? "none",
-    open() {
-      const raw = verified(streamSource(slice), { hex: expectHex, size: member.size }, slice.name, `layer ${index}`);
-      return kind === undefined ? raw : decompressStream(kind, raw, { name: slice.name, maxOutput: MAX_LAYER });
+    async *open() {
+      const stored = new DigestCheck(
+        streamSource(slice),
+        expect.of === "stored" ? { hex: expect.hex, size: member.size } : { hex: "", size: member.size },
+        slice.name,
+        what,
+      );
+      const tar =
+        kind === undefined
+          ? stored.stream()
+          : decompressStream(kind, stored.stream(), { name: slice.name, maxOutput: MAX_LAYER });
+      const out =
+        expect.of === "uncompressed"
+          ? new DigestCheck(tar, { hex: expect.hex }, slice.name, `${what} (uncompressed)`)
+          : undefined;
+      try {
+        yield* out ? out.stream() : tar;
+      } catch (err) {
+        if (expect.of === "stored") await stored.finish();
+        throw err;
+      }
+      if (expect.of === "stored") await stored.finish();
+      else await out?.finish();
     },
   };
 }
@@ -207,7 +232,7 @@ async function openOci(archive: Archive, platform: Platform): Promise<Omit<Image
           String(member.size),
         );
       }
-      return makeLayer(archive, i, member, parseDigest(d.digest, archive.src.name), d.digest);
+      return makeLayer(archive, i, member, { hex: parseDigest(d.digest, archive.src.name), of: "stored" }, d.digest);
     }),
   );
   return { format: "oci-archive", config: configOf(config), layers };
@@ -235,7 +260,7 @@ async function openLegacy(archive: Archive): Promise<Omit<Image, "close" | "file
     entry.Layers.map((path, i) => {
       const member = archive.member(path, `layer ${i}`);
       const diffId = diffIds[i] as string;
-      return makeLayer(archive, i, member, parseDigest(diffId, archive.src.name), diffId);
+      return makeLayer(archive, i, member, { hex: parseDigest(diffId, archive.src.name), of: "uncompressed" }, diffId);
     }),
   );
   return { format: "docker-archive", config: configOf(config), layers };

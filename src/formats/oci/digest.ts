@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { FormatError } from "../../errors.js";
 
 /** `sha256:<hex>` digests only: the one algorithm image archives use in practice. */
@@ -8,37 +8,64 @@ export function parseDigest(digest: string, file: string): string {
   return m[1] as string;
 }
 
+export interface Expected {
+  readonly hex: string;
+  readonly size?: number;
+}
+
 /**
- * Passes a stream through while hashing it; at its end, the size and sha256 must match the descriptor, or the
- * consumer gets a FormatError naming the blob.
+ * Hashes a stream as a consumer reads it. `finish` reads whatever the consumer left (a decoder that stopped
+ * early, or failed) and then compares size and sha256, so a corrupt blob is reported as a digest mismatch
+ * rather than as whatever the decoder made of it.
  */
-export async function* verified(
-  input: AsyncIterable<Uint8Array>,
-  expect: { readonly hex: string; readonly size?: number },
-  file: string,
-  what: string,
-): AsyncGenerator<Uint8Array> {
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of input) {
-    hash.update(chunk);
-    size += chunk.length;
-    yield chunk;
+export class DigestCheck {
+  private readonly hash: Hash = createHash("sha256");
+  private readonly it: AsyncIterator<Uint8Array>;
+  private size = 0;
+
+  constructor(
+    input: AsyncIterable<Uint8Array>,
+    private readonly expect: Expected,
+    private readonly file: string,
+    private readonly what: string,
+  ) {
+    this.it = input[Symbol.asyncIterator]();
   }
-  if (expect.size !== undefined && size !== expect.size) {
-    throw new FormatError(file, 0, what, `${expect.size} bytes as its descriptor says`, `${size}`);
+
+  private async next(): Promise<Uint8Array | undefined> {
+    const r = await this.it.next();
+    if (r.done) return undefined;
+    this.hash.update(r.value);
+    this.size += r.value.length;
+    return r.value;
   }
-  const got = hash.digest("hex");
-  if (got !== expect.hex) throw new FormatError(file, 0, what, `sha256:${expect.hex}`, `sha256:${got}`);
+
+  /** The stream, hashed as it passes. */
+  async *stream(): AsyncGenerator<Uint8Array> {
+    for (let chunk = await this.next(); chunk !== undefined; chunk = await this.next()) yield chunk;
+  }
+
+  async finish(): Promise<void> {
+    while ((await this.next()) !== undefined) {
+      // hashing what the consumer did not read
+    }
+    if (this.expect.size !== undefined && this.size !== this.expect.size) {
+      throw new FormatError(
+        this.file,
+        0,
+        this.what,
+        `${this.expect.size} bytes as its descriptor says`,
+        `${this.size}`,
+      );
+    }
+    const got = this.hash.digest("hex");
+    if (got !== this.expect.hex)
+      throw new FormatError(this.file, 0, this.what, `sha256:${this.expect.hex}`, `sha256:${got}`);
+  }
 }
 
 /** The same check for a blob already in memory. */
-export function checkDigest(
-  bytes: Uint8Array,
-  expect: { readonly hex: string; readonly size?: number },
-  file: string,
-  what: string,
-): void {
+export function checkDigest(bytes: Uint8Array, expect: Expected, file: string, what: string): void {
   if (expect.size !== undefined && bytes.length !== expect.size) {
     throw new FormatError(file, 0, what, `${expect.size} bytes as its descriptor says`, `${bytes.length}`);
   }
