@@ -4,7 +4,7 @@ import { decompressBlock as lz4jsBlock } from "lz4js";
 import { createUnxz, unxzSync } from "node-liblzma";
 import { FormatError, LimitError } from "../../errors.js";
 import { lz4Buffer } from "./lz4.js";
-import { type Compression, SUPPORTED, sniff } from "./magic.js";
+import { type Compression, SUPPORTED } from "./magic.js";
 import { zstdBlock, zstdTransform } from "./zstd.js";
 
 export { type Compression, sniff } from "./magic.js";
