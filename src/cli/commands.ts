@@ -1,4 +1,5 @@
 import type { Command } from "./command.js";
+import { inspect } from "./inspect.js";
 
 /** Every command, in the order `--help` lists them. */
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [inspect];

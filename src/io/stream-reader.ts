@@ -28,6 +28,13 @@ export class StreamReader {
     return true;
   }
 
+  /** Puts back bytes just read, so the next read returns them first. */
+  unread(bytes: Uint8Array): void {
+    this.chunk = Buffer.concat([bytes, this.chunk.subarray(this.pos)]);
+    this.pos = 0;
+    this.offset -= bytes.length;
+  }
+
   /** Up to `max` bytes (at least one), or undefined at the end of the stream. */
   async readSome(max: number): Promise<Uint8Array | undefined> {
     if (!(await this.fill())) return undefined;
