@@ -5,17 +5,17 @@ import { FormatError } from "../errors.js";
  * Chunks are sliced, never concatenated beyond the bytes one read asks for.
  */
 export class StreamReader {
-  private readonly it: AsyncIterator<Uint8Array>;
+  private readonly it: AsyncIterator<Uint8Array> | Iterator<Uint8Array>;
   private chunk: Uint8Array = new Uint8Array(0);
   private pos = 0;
   /** Bytes consumed so far. */
   offset = 0;
 
   constructor(
-    input: AsyncIterable<Uint8Array>,
+    input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
     readonly name: string,
   ) {
-    this.it = input[Symbol.asyncIterator]();
+    this.it = Symbol.asyncIterator in input ? input[Symbol.asyncIterator]() : input[Symbol.iterator]();
   }
 
   private async fill(): Promise<boolean> {
