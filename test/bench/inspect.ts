@@ -22,9 +22,7 @@ export async function bench(): Promise<BenchRow[]> {
   sh(`umoci init --layout L && umoci new --image L:x && umoci unpack --rootless --image L:x b >/dev/null
       mkdir -p b/rootfs/usr/lib && cp -a ${modules} b/rootfs/usr/lib/modules && umoci repack --image L:x b
       skopeo copy --quiet --dest-compress --dest-compress-format zstd oci:L:x oci-archive:image.tar`);
-  const index = JSON.parse(
-    execFileSync("tar", ["-xOf", join(work, "image.tar"), "index.json"], { encoding: "utf8" }),
-  );
+  const index = JSON.parse(execFileSync("tar", ["-xOf", join(work, "image.tar"), "index.json"], { encoding: "utf8" }));
   const manifest = JSON.parse(
     execFileSync("tar", ["-xOf", join(work, "image.tar"), `blobs/sha256/${index.manifests[0].digest.slice(7)}`], {
       encoding: "utf8",
