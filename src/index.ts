@@ -25,6 +25,9 @@ export type {
   ManifestRejection,
 } from "./extension/manifest.js";
 export { formatManifestIssue, manifestSchema, metadataSchema, parseManifest } from "./extension/manifest.js";
+export type { CacheVerdict, LayerCache, LayerLibrary, OverlayLayer, PathConflict } from "./extension/overlay.js";
+export { judgeLdCaches, pathConflicts } from "./extension/overlay.js";
+export { GITHUB_TO_REDIST, remapPatch } from "./extension/patch-remap.js";
 export type { Comparator, Operator, PreReleaseId, SemVersion, SemverRange } from "./extension/semver.js";
 export {
   compareSemver,
@@ -50,6 +53,12 @@ export {
   talosRules,
   trimConstraint,
 } from "./extension/talos-rules.js";
+export type { Compression, DecompressOptions } from "./formats/compress/index.js";
+export { decompressBlock, decompressBuffer, decompressStream, sniff, zstdBackend } from "./formats/compress/index.js";
+export type { CpioEntry, CpioType } from "./formats/cpio/reader.js";
+export { readCpio } from "./formats/cpio/reader.js";
+export type { CpioInput } from "./formats/cpio/writer.js";
+export { writeCpio } from "./formats/cpio/writer.js";
 export type { DynamicInfo } from "./formats/elf/dynamic.js";
 export { readDynamic, readDynamicInfo } from "./formats/elf/dynamic.js";
 export { ElfFile } from "./formats/elf/file.js";
@@ -59,6 +68,8 @@ export { parseModinfo, readModinfo } from "./formats/elf/modinfo.js";
 export { readX86IsaLevel } from "./formats/elf/property.js";
 export type { ElfSection, ElfSegment } from "./formats/elf/tables.js";
 export { vermagicMatchesRelease, vermagicRelease } from "./formats/elf/vermagic.js";
+export type { Segment, SegmentBounds } from "./formats/initramfs/index.js";
+export { listInitramfs, segmentEntries, splitInitramfs } from "./formats/initramfs/index.js";
 export type { LdconfigArch } from "./formats/ldcache/elf-flags.js";
 export { ldconfigFlags } from "./formats/ldcache/elf-flags.js";
 export { ldCacheFlagsText } from "./formats/ldcache/flags.js";
@@ -69,5 +80,12 @@ export type { TreeLibs } from "./formats/ldcache/tree.js";
 export { ldCacheLibsFromTree } from "./formats/ldcache/tree.js";
 export type { LdCacheLib } from "./formats/ldcache/write.js";
 export { compareLdCacheLibs, writeLdCache } from "./formats/ldcache/write.js";
+export type { Image, ImageConfig, ImageLayer, Platform } from "./formats/oci/archive.js";
+export { DEFAULT_PLATFORM, openImageArchive, parsePlatform } from "./formats/oci/archive.js";
+export type { TarEntry } from "./formats/tar/reader.js";
+export { readTar } from "./formats/tar/reader.js";
+export { flattenImage, imageLayer, readImageFile } from "./image/image-layers.js";
+export type { EntryType, FsEntry, Layer, LayerEntry } from "./image/tree.js";
+export { FsTree, flatten } from "./image/tree.js";
 export type { ByteSource } from "./io/source.js";
 export { BufferSource, FileSource, SliceSource } from "./io/source.js";
