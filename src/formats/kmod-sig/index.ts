@@ -61,11 +61,14 @@ const ID_TYPES = ["PGP", "X509", "PKCS#7"];
  */
 export async function readModuleSignature(src: ByteSource): Promise<ModuleSignature | undefined> {
   if (src.size < MARKER.length) return undefined;
-  const marker = await src.read(src.size - MARKER.length, MARKER.length, "signature marker");
+  // One read covers marker, struct and a typical blob (about 700 bytes for RSA-4096).
+  const tailAt = Math.max(0, src.size - 4096);
+  const tail = await src.read(tailAt, src.size - tailAt, "module tail");
+  const marker = tail.subarray(tail.length - MARKER.length);
   if (new TextDecoder("latin1").decode(marker) !== MARKER) return undefined;
   const at = src.size - TRAILER;
   if (at < 0) throw new FormatError(src.name, 0, "module_signature", `${TRAILER} bytes before the end`);
-  const s = await src.read(at, 12, "module_signature");
+  const s = tail.subarray(at - tailAt, at - tailAt + 12);
   const [algo, hash, idType, signerLen, keyIdLen, p0, p1, p2] = s;
   const sigLen = new DataView(s.buffer, s.byteOffset, 12).getUint32(8, false);
   if (idType !== 2) {
@@ -84,7 +87,8 @@ export async function readModuleSignature(src: ByteSource): Promise<ModuleSignat
     throw new FormatError(src.name, at + 8, "module_signature sig_len", `1 to ${at}`, String(sigLen));
   }
   const blobAt = at - sigLen;
-  const blob = await src.read(blobAt, sigLen, "PKCS#7 signature");
+  const blob =
+    blobAt >= tailAt ? tail.subarray(blobAt - tailAt, at - tailAt) : await src.read(blobAt, sigLen, "PKCS#7 signature");
   return { ...parseSignedData(blob, src.name, blobAt), signedLength: blobAt };
 }
 
