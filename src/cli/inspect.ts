@@ -20,12 +20,17 @@ const TYPE_CHAR: Record<FsEntry["type"], string> = {
   socket: "s",
 };
 
-/** `drwxr-xr-x`, as ls writes it. */
+/** `drwxr-xr-x`, as ls writes it, with setuid, setgid and sticky bits as s/S and t/T. */
 export function modeString(type: FsEntry["type"], mode: number): string {
   const bits = "rwxrwxrwx";
-  let s = TYPE_CHAR[type];
-  for (let i = 0; i < 9; i++) s += mode & (1 << (8 - i)) ? bits[i] : "-";
-  return s;
+  const chars = [...bits].map((c, i) => (mode & (1 << (8 - i)) ? c : "-"));
+  const special = (bit: number, at: number, on: string) => {
+    if (mode & bit) chars[at] = chars[at] === "x" ? on : on.toUpperCase();
+  };
+  special(0o4000, 2, "s");
+  special(0o2000, 5, "s");
+  special(0o1000, 8, "t");
+  return TYPE_CHAR[type] + chars.join("");
 }
 
 function layerName(image: Image, index: number): string {
