@@ -1,5 +1,6 @@
 import type { Command } from "./command.js";
 import { inspect } from "./inspect.js";
+import { verify } from "./verify.js";
 
 /** Every command, in the order `--help` lists them. */
-export const commands: readonly Command[] = [inspect];
+export const commands: readonly Command[] = [verify, inspect];

@@ -1,14 +1,7 @@
 #!/usr/bin/env node
-import { readFileSync } from "node:fs";
 import { EXIT_INPUT } from "./command.js";
 import { commands } from "./commands.js";
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return pkg.version;
-}
+import { toolVersion } from "./version.js";
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 4);
@@ -31,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (name === "--version" || name === "-V") {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(`${toolVersion()}\n`);
     return 0;
   }
   const cmd = commands.find((c) => c.name === name);

@@ -19,14 +19,15 @@ export const manifestSchema: Check<VerifyModel> = {
         file: extension.location,
         text: stringify({ version: "v1alpha1", metadata: extension.metadata }),
       };
+      // Only what Talos itself refuses: the extensions repository's own conventions are `talos-ext check`'s.
       return parseManifest(source.text, source.file)
-        .issues.filter((i) => i.rejectedBy !== "none")
+        .issues.filter((i) => i.rejectedBy === "talos")
         .map((i) =>
           findingOf(this, {
             artifact: artifact.file,
             path: extension.location,
             ...(extension.manifest ? { line: i.line, column: i.column } : {}),
-            message: formatManifestIssue(i),
+            message: extension.manifest ? formatManifestIssue(i) : `${i.key ? `${i.key}: ` : ""}${i.message}`,
           }),
         );
     });
