@@ -17,7 +17,7 @@ import { readLdCache } from "../src/formats/ldcache/read.js";
 import { DEFAULT_PLATFORM, type Image, openImageArchive, type Platform } from "../src/formats/oci/archive.js";
 import { type Inode, SquashFs } from "../src/formats/squashfs/reader.js";
 import type { Certificate } from "../src/formats/x509/index.js";
-import { flattenImage, readImageFile } from "../src/image/image-layers.js";
+import { flattenImage, forEachImageFile, readImageFile } from "../src/image/image-layers.js";
 import type { FsTree } from "../src/image/tree.js";
 import { BufferSource } from "../src/io/source.js";
 import { chainPath } from "./finding.js";
@@ -54,7 +54,8 @@ interface LayerFiles {
   readonly location: string;
   /** Path (absolute, in the layer) to type and mode. */
   readonly entries: Map<string, { type: OverlayEntryType | string; mode: number }>;
-  read(path: string): Promise<Uint8Array>;
+  /** Calls `visit` with each file's content, in whatever order reads the layer fastest. */
+  each(paths: readonly string[], visit: (path: string, bytes: Uint8Array) => Promise<void>): Promise<void>;
 }
 
 const sha256 = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
@@ -89,7 +90,10 @@ async function squashLayer(name: string, location: string, bytes: Uint8Array): P
     name,
     location,
     entries,
-    read: async (path) => collect(fs.readFile(inodes.get(path) as Inode), MAX_FILE, `${location}!${path}`),
+    each: async (paths, visit) => {
+      for (const p of paths)
+        await visit(p, await collect(fs.readFile(inodes.get(p) as Inode), MAX_FILE, `${location}!${p}`));
+    },
   };
 }
 
@@ -101,7 +105,14 @@ function imageLayer(image: Image, tree: FsTree, name: string, prefix: string): L
     name,
     location: image.file,
     entries,
-    read: (path) => readImageFile(image, tree, prefix + path, MAX_FILE),
+    each: (paths, visit) =>
+      forEachImageFile(
+        image,
+        tree,
+        paths.map((p) => prefix + p),
+        MAX_FILE,
+        (p, bytes) => visit(p.slice(prefix.length), bytes),
+      ),
   };
 }
 
@@ -160,11 +171,16 @@ async function layerFacts(layer: LayerFiles, certs: readonly Certificate[] | und
   const modprobe: ModprobeFact[] = [];
   const caches: LayerCache[] = [];
   const libraries: LayerLibrary[] = [];
-  for (const [path, e] of [...layer.entries].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (e.type !== "file") continue;
+  const interesting = [...layer.entries]
+    .filter(
+      ([p, e]) =>
+        e.type === "file" && (MODULE.test(p) || MODPROBE.test(p) || p.endsWith("/ld.so.cache") || LIBRARY.test(p)),
+    )
+    .map(([p]) => p);
+  await layer.each(interesting, async (path, bytes) => {
     const location = chainPath(layer.location, path);
     if (MODULE.test(path)) {
-      const src = (await moduleSource(new BufferSource(location, await layer.read(path)))) as BufferSource;
+      const src = (await moduleSource(new BufferSource(location, bytes))) as BufferSource;
       const info = await readModinfo(src);
       const { trust, sig } = await trustOf(src, certs);
       modules.push({
@@ -180,19 +196,20 @@ async function layerFacts(layer: LayerFiles, certs: readonly Certificate[] | und
         trust,
       });
     } else if (MODPROBE.test(path)) {
-      modprobe.push({ location, layer: layer.name, path, text: new TextDecoder().decode(await layer.read(path)) });
+      modprobe.push({ location, layer: layer.name, path, text: new TextDecoder().decode(bytes) });
     } else if (path.endsWith("/ld.so.cache")) {
-      caches.push({
-        layer: layer.name,
-        path,
-        entries: (await readLdCache(new BufferSource(location, await layer.read(path)))).entries,
-      });
-    } else if (LIBRARY.test(path)) {
-      const soname = (await readDynamicInfo(new BufferSource(location, await layer.read(path))).catch(() => undefined))
-        ?.soname;
+      caches.push({ layer: layer.name, path, entries: (await readLdCache(new BufferSource(location, bytes))).entries });
+    } else {
+      const soname = (await readDynamicInfo(new BufferSource(location, bytes)).catch(() => undefined))?.soname;
       if (soname !== undefined) libraries.push({ layer: layer.name, path, soname });
     }
-  }
+  });
+  // Facts in path order, whatever order the layer was read in.
+  const byPath = <T extends { path: string }>(a: T, b: T) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  modules.sort(byPath);
+  modprobe.sort(byPath);
+  caches.sort(byPath);
+  libraries.sort(byPath);
   return { modules, modprobe, caches, libraries };
 }
 
@@ -283,8 +300,10 @@ async function artifactFacts(opened: Opened, certs: readonly Certificate[] | und
   const facts = await Promise.all(layers.map((l) => layerFacts(l, certs)));
   const texts = new Map<string, string>();
   for (const l of layers) {
-    for (const p of l.entries.keys())
-      if (/\/modules\.dep$/.test(p)) texts.set(`${l.name}\0${p}`, new TextDecoder().decode(await l.read(p)));
+    const deps = [...l.entries.keys()].filter((p) => /\/modules\.dep$/.test(p));
+    await l.each(deps, async (p, bytes) => {
+      texts.set(`${l.name}\0${p}`, new TextDecoder().decode(bytes));
+    });
   }
   const dep = modulesDep(layers, texts);
   return {

@@ -1,0 +1,106 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { exitCode, runChecks } from "../../verify/check.js";
+import { checks } from "../../verify/checks/index.js";
+import { loadModel } from "../../verify/load.js";
+import type { Role } from "../../verify/model.js";
+
+// Talos-shaped installers built by make-installer.sh from real parts, clean and one planted fault each.
+const dir = join(import.meta.dirname, "../fixtures/out/installer");
+const at = (variant: string, file: string) => join(dir, variant, file);
+
+async function verify(variant: string, roles: Role[] = ["installer"]) {
+  const files: Record<Role, string> = {
+    kernel: "kernel.tar",
+    "installer-base": "installer-base.tar",
+    modules: "modules.tar",
+    extension: "extension.tar",
+    installer: "installer.tar",
+  };
+  const model = await loadModel(roles.map((role) => ({ role, file: at(variant, files[role]) })));
+  return { model, result: await runChecks(checks, model) };
+}
+
+describe("talos-ext verify on an installer", () => {
+  it("the clean installer has no finding, and its model is what the imager built", async () => {
+    const { model, result } = await verify("clean");
+    expect(result.findings).toEqual([]);
+    expect(exitCode(result, "info")).toBe(0);
+    const installer = model.artifacts[0];
+    expect(installer?.talosVersion).toBe("v1.13.0");
+    expect(installer?.layers.map((l) => l.name)).toEqual([
+      "rootfs",
+      "nvidia-p2p",
+      "glibc",
+      "nvidia-container-toolkit-production",
+      "modules.dep",
+    ]);
+    expect(model.kernel?.release).toBe("6.1.0-56-amd64");
+    expect(installer?.modules.every((m) => m.trust.kind === "trusted")).toBe(true);
+    expect(installer?.modules.find((m) => m.name === "nvidia")?.layer).toBe("nvidia-p2p");
+  });
+
+  it.each([
+    [
+      "wrong-key",
+      "TE1002",
+      /nvidia is signed by "Build time throw-away kernel key" \(sig_key [0-9A-F:]+, sha512\); the kernel .* carries "O=talos-ext test kernel/,
+    ],
+    [
+      "unsigned",
+      "TE1001",
+      /nvidia \(\/usr\/lib\/modules\/6\.1\.0-56-amd64\/extras\/nvidia\.ko in nvidia-p2p\) carries no appended signature/,
+    ],
+    ["vermagic", "TE2001", /nvidia is built for 6\.1\.0-99-amd64; the kernel .* is 6\.1\.0-56-amd64/],
+    [
+      "stale-module",
+      "TE3001",
+      /nvidia is shipped 2 times: rootfs:.*kernel\/drivers\/video\/nvidia\.ko \(version 580\.00\.01.*nvidia-p2p:.*extras\/nvidia\.ko \(version 595\.58\.03.*modules\.dep loads nvidia-p2p:/,
+    ],
+    [
+      "ldcache-shadow",
+      "TE4002",
+      /glibc's \/usr\/local\/glibc\/etc\/ld\.so\.cache wins over nvidia-container-toolkit-production and lacks libcuda\.so\.1 .*Order that fixes it: rootfs, nvidia-p2p, glibc, nvidia-container-toolkit-production, modules\.dep/,
+    ],
+    ["talos-version", "TE5002", /version constraint >= v1\.14\.0 can't be satisfied with Talos version 1\.13\.0/],
+    [
+      "modprobe-typo",
+      "TE6001",
+      /nvidia has no parameter NVreg_RegistryDword \(it has NVreg_EnableResizableBar, NVreg_RegistryDwords\)/,
+    ],
+  ])("%s: exactly its finding, %s", async (variant, code, message) => {
+    const { result } = await verify(variant);
+    expect(result.findings.map((f) => f.code)).toEqual([code]);
+    expect(result.findings[0]?.message).toMatch(message);
+    expect(result.inputErrors).toEqual([]);
+  });
+});
+
+describe("talos-ext verify over the five links of the chain", () => {
+  const all: Role[] = ["kernel", "installer-base", "modules", "extension", "installer"];
+
+  it("is clean when every link carries the module signed by the kernel's key", async () => {
+    const { result } = await verify("clean", all);
+    expect(result.findings).toEqual([]);
+  });
+
+  it("names the sysext wrapper as the link that broke the chain, with both key identities", async () => {
+    const { result } = await verify("wrong-key", all);
+    const broke = result.findings.filter((f) => f.code === "TE1006");
+    expect(broke).toHaveLength(1);
+    expect(broke[0]?.artifact).toBe(at("wrong-key", "extension.tar"));
+    expect(broke[0]?.message).toMatch(
+      /the chain breaks at the extension link: this copy carries .*sig_key [0-9A-F:]+.*the modules link \(.*modules\.tar\) before it carries .*sig_key [0-9A-F:]+/,
+    );
+    expect(result.findings.filter((f) => f.code === "TE1002").map((f) => f.artifact)).toEqual([
+      at("wrong-key", "extension.tar"),
+      at("wrong-key", "installer.tar"),
+    ]);
+  });
+
+  it("judges a module package alone against a kernel given on its own", async () => {
+    const { result, model } = await verify("clean", ["kernel", "modules"]);
+    expect(model.kernel?.location).toContain("kernel.tar!/boot/vmlinuz");
+    expect(result.findings).toEqual([]);
+  });
+});
