@@ -1,0 +1,46 @@
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { verify } from "../../src/cli/verify.js";
+
+const dir = join(import.meta.dirname, "../fixtures/out/installer");
+
+async function run(...argv: string[]): Promise<{ code: number; out: string }> {
+  let out = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const code = await verify.run(argv);
+  vi.restoreAllMocks();
+  return { code, out };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("talos-ext verify (command)", () => {
+  it("exits 0 on the clean installer and 1 on a planted fault", async () => {
+    expect((await run(join(dir, "clean/installer.tar"))).code).toBe(0);
+    expect((await run(join(dir, "unsigned/installer.tar"))).code).toBe(1);
+  });
+
+  it("--fail-on none turns findings into a report only; an info finding fails only --fail-on info", async () => {
+    expect((await run(join(dir, "unsigned/installer.tar"), "--fail-on", "none")).code).toBe(0);
+    expect((await run(join(dir, "stale-module/installer.tar"))).code).toBe(0);
+    expect((await run(join(dir, "stale-module/installer.tar"), "--fail-on", "warning")).code).toBe(1);
+  });
+
+  it("writes SARIF with the check as a rule and JSON with the exit code", async () => {
+    const sarif = JSON.parse((await run(join(dir, "ldcache-shadow/installer.tar"), "--format", "sarif")).out);
+    expect(sarif.version).toBe("2.1.0");
+    expect(sarif.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toEqual(["TE4002"]);
+    expect(sarif.runs[0].tool.driver.rules.some((r: { id: string }) => r.id === "TE4002")).toBe(true);
+    const json = JSON.parse((await run(join(dir, "ldcache-shadow/installer.tar"), "--format", "json")).out);
+    expect(json.exitCode).toBe(1);
+  });
+
+  it("exits 2 and names the file when an input cannot be read", async () => {
+    const { code, out } = await run(join(dir, "../image/bad-truncated.tar"), "--format", "json");
+    expect(code).toBe(2);
+    expect(JSON.parse(out).inputErrors[0].message).toMatch(/bad-truncated\.tar: offset \d+/);
+  });
+});
