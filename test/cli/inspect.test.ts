@@ -1,22 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { inspect } from "../../src/cli/inspect.js";
+import { runCommand } from "./run.js";
 
 const installer = join(import.meta.dirname, "../fixtures/out/installer/clean/installer.tar");
 
-async function run(...argv: string[]): Promise<{ code: number; out: string }> {
-  let out = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const code = await inspect.run(argv);
-  vi.restoreAllMocks();
-  return { code, out };
-}
-
-afterEach(() => vi.restoreAllMocks());
+const run = (...argv: string[]) => runCommand(inspect, ...argv);
 
 describe("talos-ext inspect", () => {
   it("lists the flattened image: every member GNU tar lists in its layer, with sizes", async () => {

@@ -1,21 +1,11 @@
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { verify } from "../../src/cli/verify.js";
+import { runCommand } from "./run.js";
 
 const dir = join(import.meta.dirname, "../fixtures/out/installer");
 
-async function run(...argv: string[]): Promise<{ code: number; out: string }> {
-  let out = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const code = await verify.run(argv);
-  vi.restoreAllMocks();
-  return { code, out };
-}
-
-afterEach(() => vi.restoreAllMocks());
+const run = (...argv: string[]) => runCommand(verify, ...argv);
 
 describe("talos-ext verify (command)", () => {
   it("exits 0 on the clean installer and 1 on a planted fault", async () => {
