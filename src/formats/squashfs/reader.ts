@@ -47,10 +47,17 @@ export interface Inode {
   readonly blocksStart?: number;
   readonly blockSizes?: readonly number[];
   readonly fragment?: { readonly index: number; readonly offset: number };
+  /** Extended inodes: the entry of the xattr id table that lists this inode's extended attributes. */
+  readonly xattrIndex?: number;
   /** Directories: where the listing is in the directory table. */
   readonly dirBlock?: number;
   readonly dirOffset?: number;
 }
+
+const NO_XATTR = 0xffffffff;
+const XATTR_PREFIXES: Record<number, string> = { 0: "user.", 1: "trusted.", 2: "security." };
+const XATTR_OUT_OF_LINE = 0x100;
+const xattr = (index: number): { xattrIndex?: number } => (index === NO_XATTR ? {} : { xattrIndex: index });
 
 const TYPES: InodeType[] = ["dir", "file", "symlink", "block", "char", "fifo", "socket"];
 const u64 = (v: DataView, o: number): number => Number(v.getBigUint64(o, true));
@@ -125,6 +132,8 @@ export class SquashFs {
   private ids: number[] = [];
   private fragments: { start: number; size: number }[] = [];
   private kind: Compression = "zstd";
+  private xattrIds: { ref: bigint; count: number }[] | undefined;
+  private kvStart = 0;
 
   private constructor(
     readonly src: ByteSource,
@@ -302,6 +311,7 @@ export class SquashFs {
           size: d.getUint32(4, true),
           dirBlock: d.getUint32(8, true),
           dirOffset: d.getUint16(18, true),
+          ...xattr(d.getUint32(20, true)),
         };
       }
       case 2:
@@ -323,6 +333,7 @@ export class SquashFs {
           blocksStart: start,
           blockSizes,
           ...(frag === NO_FRAGMENT ? {} : { fragment: { index: frag, offset: fragOffset } }),
+          ...(t === 9 ? xattr(d.getUint32(36, true)) : {}),
         };
       }
       case 3:
@@ -332,7 +343,8 @@ export class SquashFs {
         if (len > 4096)
           throw new FormatError(this.src.name, at, "symlink inode", "a target of at most 4096 bytes", String(len));
         const target = new TextDecoder().decode(await c.read(len));
-        return { ...common, nlink: d.getUint32(0, true), size: len, symlinkTarget: target };
+        const x = t === 10 ? xattr((await c.view(4)).getUint32(0, true)) : {};
+        return { ...common, nlink: d.getUint32(0, true), size: len, symlinkTarget: target, ...x };
       }
       case 4:
       case 5:
@@ -346,13 +358,73 @@ export class SquashFs {
           size: 0,
           rdevMajor: (dev >> 8) & 0xfff,
           rdevMinor: (dev & 0xff) | ((dev >> 12) & 0xfff00),
+          ...(t >= 11 ? xattr((await c.view(4)).getUint32(0, true)) : {}),
         };
       }
       default: {
-        const d = await c.view(4);
-        return { ...common, nlink: d.getUint32(0, true), size: 0 };
+        const d = await c.view(t >= 13 ? 8 : 4);
+        return { ...common, nlink: d.getUint32(0, true), size: 0, ...(t >= 13 ? xattr(d.getUint32(4, true)) : {}) };
       }
     }
+  }
+
+  /**
+   * An inode's extended attributes, name to value. The xattr id table maps the inode's index to a run of
+   * key/value pairs; a value flagged out-of-line is a reference to a value stored once for many inodes.
+   */
+  async xattrs(inode: Inode): Promise<Map<string, Uint8Array>> {
+    const out = new Map<string, Uint8Array>();
+    if (inode.xattrIndex === undefined) return out;
+    const sb = this.superblock;
+    if (sb.xattrIdTableStart === -1 || sb.xattrIdTableStart + 16 > this.src.size) {
+      throw new FormatError(this.src.name, 56, "xattr id table", "a table for an inode with xattrs", "none");
+    }
+    if (this.xattrIds === undefined) {
+      const h = await this.src.read(sb.xattrIdTableStart, 16, "xattr id table header");
+      const hv = new DataView(h.buffer, h.byteOffset, 16);
+      this.kvStart = u64(hv, 0);
+      this.xattrIds = await this.table(
+        sb.xattrIdTableStart + 16,
+        hv.getUint32(8, true),
+        16,
+        "xattr id table",
+        (d, o) => ({
+          ref: d.getBigUint64(o, true),
+          count: d.getUint32(o + 8, true),
+        }),
+      );
+    }
+    const id = this.xattrIds[inode.xattrIndex];
+    if (id === undefined)
+      throw new FormatError(
+        this.src.name,
+        sb.xattrIdTableStart,
+        "xattr index",
+        `below ${this.xattrIds.length}`,
+        String(inode.xattrIndex),
+      );
+    const c = new MetaCursor(this, this.kvStart, Number(id.ref >> 16n), Number(id.ref & 0xffffn), "xattr table");
+    for (let i = 0; i < id.count; i++) {
+      const k = await c.view(4);
+      const type = k.getUint16(0, true);
+      const prefix = XATTR_PREFIXES[type & 0xff];
+      if (prefix === undefined)
+        throw new FormatError(this.src.name, this.kvStart, "xattr key", "user, trusted or security", String(type));
+      const name = prefix + new TextDecoder().decode(await c.read(k.getUint16(2, true)));
+      const size = (await c.view(4)).getUint32(0, true);
+      if (size > 65536)
+        throw new FormatError(this.src.name, this.kvStart, "xattr value", "at most 64 KiB", String(size));
+      let value = await c.read(size);
+      if (type & XATTR_OUT_OF_LINE) {
+        const ref = new DataView(value.buffer, value.byteOffset, 8).getBigUint64(0, true);
+        const v = new MetaCursor(this, this.kvStart, Number(ref >> 16n), Number(ref & 0xffffn), "xattr value");
+        const n = (await v.view(4)).getUint32(0, true);
+        if (n > 65536) throw new FormatError(this.src.name, this.kvStart, "xattr value", "at most 64 KiB", String(n));
+        value = await v.read(n);
+      }
+      out.set(name, value);
+    }
+    return out;
   }
 
   /** A directory's entries, in stored (sorted) order. */

@@ -92,6 +92,23 @@ describe("SquashFs against unsquashfs", () => {
     expect(await fs.stat("/dir/nope")).toBeUndefined();
   });
 
+  it("reads extended attributes, inline and out of line, as getfattr dumped them from the source tree", async () => {
+    const dump = readFileSync(join(dir, "xattrs.txt"), "utf8");
+    const expected: Record<string, Record<string, string>> = {};
+    for (const block of dump.trim().split("\n\n")) {
+      const [head, ...attrs] = block.split("\n");
+      const path = `/${(head as string).replace("# file: ", "")}`;
+      expected[path] = Object.fromEntries(attrs.map((a) => [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 3)]));
+    }
+    const fs = await SquashFs.open(await FileSource.open(join(dir, "xattrs.sqsh")));
+    const ours: Record<string, Record<string, string>> = {};
+    for await (const { path, inode } of fs.walk()) {
+      const x = await fs.xattrs(inode);
+      if (x.size > 0) ours[path] = Object.fromEntries([...x].map(([k, v]) => [k, Buffer.from(v).toString("hex")]));
+    }
+    expect(ours).toEqual(expected);
+  });
+
   it("names an unsupported compressor", async () => {
     await expect(SquashFs.open(await FileSource.open(join(dir, "lzo.sqsh")))).rejects.toThrow(
       /unsupported compressor lzo/,
