@@ -11,6 +11,7 @@ export {
   severityRank,
   sortFindings,
 } from "../verify/finding.js";
+export { loadModel } from "../verify/load.js";
 export { renderGithub } from "../verify/render/github.js";
 export { renderHuman, useColor } from "../verify/render/human.js";
 export type { JsonReport } from "../verify/render/json.js";
@@ -70,6 +71,16 @@ export type { ElfSection, ElfSegment } from "./formats/elf/tables.js";
 export { vermagicMatchesRelease, vermagicRelease } from "./formats/elf/vermagic.js";
 export type { Segment, SegmentBounds } from "./formats/initramfs/index.js";
 export { listInitramfs, segmentEntries, splitInitramfs } from "./formats/initramfs/index.js";
+export type { KernelImage } from "./formats/kernel/index.js";
+export { readKernelImage } from "./formats/kernel/index.js";
+export type { ModuleSignature, SignerId } from "./formats/kmod-sig/index.js";
+export {
+  namesCertificate,
+  readModuleSignature,
+  signatureHex,
+  verifyModuleSignature,
+} from "./formats/kmod-sig/index.js";
+export { moduleSource } from "./formats/kmod-sig/module-source.js";
 export type { LdconfigArch } from "./formats/ldcache/elf-flags.js";
 export { ldconfigFlags } from "./formats/ldcache/elf-flags.js";
 export { ldCacheFlagsText } from "./formats/ldcache/flags.js";
@@ -82,8 +93,12 @@ export type { LdCacheLib } from "./formats/ldcache/write.js";
 export { compareLdCacheLibs, writeLdCache } from "./formats/ldcache/write.js";
 export type { Image, ImageConfig, ImageLayer, Platform } from "./formats/oci/archive.js";
 export { DEFAULT_PLATFORM, openImageArchive, parsePlatform } from "./formats/oci/archive.js";
+export type { Inode, InodeType, Superblock, WalkEntry } from "./formats/squashfs/reader.js";
+export { SquashFs } from "./formats/squashfs/reader.js";
 export type { TarEntry } from "./formats/tar/reader.js";
 export { readTar } from "./formats/tar/reader.js";
+export type { Certificate } from "./formats/x509/index.js";
+export { parseCertificate } from "./formats/x509/index.js";
 export { flattenImage, imageLayer, readImageFile } from "./image/image-layers.js";
 export type { EntryType, FsEntry, Layer, LayerEntry } from "./image/tree.js";
 export { FsTree, flatten } from "./image/tree.js";
