@@ -79,6 +79,14 @@ describe("talos-ext verify on an installer", () => {
     expect(result.findings[0]?.message).toMatch(message);
     expect(result.inputErrors).toEqual([]);
   });
+
+  it("an older copy that depmod prefers: both copies, and modules.dep loading the old one", async () => {
+    const { result } = await verify("stale-modules-dep");
+    expect(result.findings.map((f) => f.code)).toEqual(["TE3001", "TE3002"]);
+    expect(result.findings[1]?.message).toMatch(
+      /modules\.dep loads rootfs:.*updates\/nvidia\.ko \(version 580\.00\.01.* for nvidia, not nvidia-p2p:.*extras\/nvidia\.ko \(version 595\.58\.03/,
+    );
+  });
 });
 
 describe("talos-ext verify over the five links of the chain", () => {
