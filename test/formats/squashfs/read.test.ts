@@ -103,7 +103,7 @@ describe("SquashFs against unsquashfs", () => {
     const fs = await SquashFs.open(await FileSource.open(join(dir, "xattrs.sqsh")));
     const ours: Record<string, Record<string, string>> = {};
     for await (const { path, inode } of fs.walk()) {
-      const x = await fs.xattrs(inode);
+      const x = await fs.listXattrs(inode);
       if (x.size > 0) ours[path] = Object.fromEntries([...x].map(([k, v]) => [k, Buffer.from(v).toString("hex")]));
     }
     expect(ours).toEqual(expected);

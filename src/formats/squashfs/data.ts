@@ -1,0 +1,132 @@
+import { FormatError } from "../../errors.js";
+import type { ByteSource } from "../../io/source.js";
+import type { BlockCodec } from "./codec.js";
+import {
+  type BasicFileInode,
+  DATA_SIZE_MASK,
+  DATA_UNCOMPRESSED,
+  type ExtFileInode,
+  INVALID_FRAGMENT,
+  SPARSE_BLOCK,
+  type Superblock,
+} from "./format.js";
+import type { FragmentTable } from "./fragment.js";
+
+export type FileInode = BasicFileInode | ExtFileInode;
+
+/** A byte range of a file: `length` bytes from `offset`, clipped to the file's size. */
+export interface FileRange {
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** Fragment blocks hold the tails of many small files in a row; the last few decoded ones are kept. */
+const FRAGMENT_CACHE = 8;
+
+/**
+ * File content: data blocks (contiguous from blocks_start, each compressed, stored as is, or sparse) and
+ * the tail in a fragment block. Blocks are decoded one at a time, so memory stays at about one block.
+ */
+export class FileData {
+  private readonly fragmentBlocks = new Map<number, Uint8Array>();
+
+  constructor(
+    private readonly src: ByteSource,
+    private readonly sb: Superblock,
+    private readonly decode: BlockCodec,
+    private readonly fragments: FragmentTable,
+  ) {}
+
+  /** One stored block at `at`: `want` bytes once decoded. */
+  private async block(word: number, at: number, want: number, what: string): Promise<Uint8Array> {
+    const stored = word & DATA_SIZE_MASK;
+    if ((word & ~(DATA_SIZE_MASK | DATA_UNCOMPRESSED)) !== 0 || stored > this.sb.blockSize) {
+      throw new FormatError(
+        this.src.name,
+        at,
+        what,
+        `a size word of at most ${this.sb.blockSize} bytes`,
+        `0x${word.toString(16)}`,
+      );
+    }
+    if (at + stored > this.sb.bytesUsed) {
+      throw new FormatError(
+        this.src.name,
+        at,
+        what,
+        `${stored} bytes within bytes_used ${this.sb.bytesUsed}`,
+        "a block past it",
+      );
+    }
+    const raw = await this.src.read(at, stored, what);
+    const data = word & DATA_UNCOMPRESSED ? raw : this.decode(raw, this.sb.blockSize, at, what);
+    if (data.length < want) throw new FormatError(this.src.name, at, what, `${want} bytes decoded`, `${data.length}`);
+    return data;
+  }
+
+  private async fragment(index: number, at: number): Promise<Uint8Array> {
+    const hit = this.fragmentBlocks.get(index);
+    if (hit !== undefined) return hit;
+    const f = await this.fragments.entry(index, at);
+    const data = await this.block(f.size, f.start, 0, `fragment block ${index}`);
+    this.fragmentBlocks.set(index, data);
+    if (this.fragmentBlocks.size > FRAGMENT_CACHE) {
+      this.fragmentBlocks.delete(this.fragmentBlocks.keys().next().value as number);
+    }
+    return data;
+  }
+
+  /** The bytes of `range` (the whole file by default), one block at a time. `at` locates the inode for errors. */
+  async *read(file: FileInode, at: number, range?: FileRange): AsyncGenerator<Uint8Array> {
+    const bs = this.sb.blockSize;
+    const size = file.fileSize;
+    const start = Math.min(range?.offset ?? 0, size);
+    const end = Math.min(range === undefined ? size : start + range.length, size);
+    const blocks = file.blockSizes;
+    // Where block k starts: blocks_start plus the stored sizes of the blocks before it.
+    let pos = file.blocksStart;
+    const first = Math.floor(start / bs);
+    for (let k = 0; k < Math.min(first, blocks.length); k++) pos += (blocks[k] as number) & DATA_SIZE_MASK;
+    for (let k = first; k < blocks.length && k * bs < end; k++) {
+      const word = blocks[k] as number;
+      const want = Math.min(bs, size - k * bs);
+      const data =
+        word === SPARSE_BLOCK ? new Uint8Array(want) : await this.block(word, pos, want, `data block ${k} of a file`);
+      if (data.length !== want) {
+        throw new FormatError(
+          this.src.name,
+          pos,
+          `data block ${k} of a file`,
+          `${want} bytes decoded`,
+          `${data.length}`,
+        );
+      }
+      pos += word & DATA_SIZE_MASK;
+      yield data.subarray(Math.max(0, start - k * bs), Math.min(want, end - k * bs));
+    }
+    const tailStart = blocks.length * bs;
+    if (end <= tailStart) return;
+    if (file.fragment === INVALID_FRAGMENT) {
+      throw new FormatError(
+        this.src.name,
+        at,
+        "file inode",
+        `blocks for all ${size} bytes`,
+        `${blocks.length} blocks and no fragment`,
+      );
+    }
+    const block = await this.fragment(file.fragment, at);
+    const tail = size - tailStart;
+    if (file.fragmentOffset + tail > block.length) {
+      throw new FormatError(
+        this.src.name,
+        at,
+        "file inode fragment offset",
+        `${tail} bytes inside fragment block ${file.fragment} of ${block.length}`,
+        `offset ${file.fragmentOffset}`,
+      );
+    }
+    const from = file.fragmentOffset + Math.max(0, start - tailStart);
+    yield block.subarray(from, file.fragmentOffset + (end - tailStart));
+  }
+}

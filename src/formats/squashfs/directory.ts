@@ -1,0 +1,132 @@
+import {
+  type BasicDirInode,
+  type BasicInodeType,
+  DIR_ENTRY_SIZE,
+  DIR_HEADER_SIZE,
+  DIR_MAX_ENTRIES,
+  DIR_MAX_NAME,
+  DIR_SIZE_EXTRA,
+  type ExtDirInode,
+  METADATA_SIZE,
+  metadataRef,
+  type Superblock,
+} from "./format.js";
+import type { MetadataCache, MetadataCursor, Region } from "./metadata.js";
+
+/** One name in a directory listing, with where its inode is. */
+export interface DirectoryEntry {
+  readonly name: string;
+  readonly rawName: Uint8Array;
+  /** Inode reference: the run header's inode block << 16 | the entry's offset. */
+  readonly ref: number;
+  readonly inodeNumber: number;
+  /** The basic type the listing records; the inode itself may be the extended form. */
+  readonly type: BasicInodeType;
+}
+
+export type DirInode = BasicDirInode | ExtDirInode;
+
+const utf8 = new TextDecoder();
+
+/** Byte-wise comparison, the order mksquashfs sorts names in and the kernel's lookup relies on. */
+export function compareNames(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
+  return a.length - b.length;
+}
+
+/** Reads one directory's listing: runs of a 12-byte header and up to 256 entries, `fileSize − 3` bytes in all. */
+export class DirectoryReader {
+  constructor(
+    private readonly cache: MetadataCache,
+    private readonly sb: Superblock,
+    /** The directory table: from directory_table_start to the first table after it. */
+    readonly region: Region,
+  ) {}
+
+  /** The listing's length, checked against what the table can hold. */
+  private length(dir: DirInode, c: MetadataCursor): number {
+    const left = dir.fileSize - DIR_SIZE_EXTRA;
+    if (dir.fileSize < DIR_SIZE_EXTRA)
+      throw c.error(`a directory size of at least ${DIR_SIZE_EXTRA}`, `${dir.fileSize}`);
+    return left;
+  }
+
+  /**
+   * Entries from the listing start, or from byte `from` of the listing at the metadata block `fromBlock` (a
+   * directory index position) to the listing's end.
+   */
+  async *entries(dir: DirInode, from = 0, fromBlock = dir.startBlock): AsyncGenerator<DirectoryEntry> {
+    const offset = from === 0 ? dir.offset : (dir.offset + from) % METADATA_SIZE;
+    const c = this.cache.cursor(this.region, metadataRef(fromBlock, offset), "directory listing");
+    if (dir.offset >= METADATA_SIZE) throw c.error("a listing offset below 8192", `${dir.offset}`);
+    const size = this.length(dir, c);
+    const inodeBlocks = this.sb.directoryTableStart - this.sb.inodeTableStart;
+    let pos = from;
+    while (pos < size) {
+      if (pos + DIR_HEADER_SIZE > size)
+        throw c.error(`a run header within the ${size}-byte listing`, `${size - pos} bytes left`);
+      const h = await c.view(DIR_HEADER_SIZE);
+      pos += DIR_HEADER_SIZE;
+      const count = h.getUint32(0, true) + 1;
+      const block = h.getUint32(4, true);
+      const base = h.getInt32(8, true);
+      if (count > DIR_MAX_ENTRIES) throw c.error(`a run of at most ${DIR_MAX_ENTRIES} entries`, `${count}`);
+      if (block >= inodeBlocks) throw c.error(`an inode block below ${inodeBlocks}`, `${block}`);
+      for (let i = 0; i < count; i++) {
+        if (pos + DIR_ENTRY_SIZE > size)
+          throw c.error(`an entry within the ${size}-byte listing`, `${size - pos} bytes left`);
+        const e = await c.view(DIR_ENTRY_SIZE);
+        const off = e.getUint16(0, true);
+        const inodeNumber = base + e.getInt16(2, true);
+        const type = e.getUint16(4, true);
+        const nameSize = e.getUint16(6, true) + 1;
+        pos += DIR_ENTRY_SIZE + nameSize;
+        if (pos > size) throw c.error(`a name within the ${size}-byte listing`, `${nameSize} bytes`);
+        if (off >= METADATA_SIZE) throw c.error("an inode offset below 8192", `${off}`);
+        if (type < 1 || type > 7) throw c.error("an entry type from 1 to 7", `${type}`);
+        if (inodeNumber < 1 || inodeNumber > this.sb.inodeCount) {
+          throw c.error(`an inode number from 1 to ${this.sb.inodeCount}`, `${inodeNumber}`);
+        }
+        if (nameSize > DIR_MAX_NAME) throw c.error(`a name of at most ${DIR_MAX_NAME} bytes`, `${nameSize}`);
+        const rawName = (await c.bytes(nameSize)).slice();
+        const name = utf8.decode(rawName);
+        if (rawName.includes(0x2f) || rawName.includes(0) || name === "." || name === "..") {
+          throw c.error("a file name without / or NUL, not . or ..", JSON.stringify(name));
+        }
+        yield { name, rawName, ref: metadataRef(block, off), inodeNumber, type: type as BasicInodeType };
+      }
+    }
+  }
+
+  /** Every entry, in stored (sorted) order. */
+  async list(dir: DirInode): Promise<DirectoryEntry[]> {
+    const out: DirectoryEntry[] = [];
+    for await (const e of this.entries(dir)) out.push(e);
+    return out;
+  }
+
+  /**
+   * One name, as the kernel finds it: the extended directory's index names the first entry of each metadata
+   * block of the listing, so the scan starts in the last block whose first name is not past the wanted one,
+   * and stops at the first name past it.
+   */
+  async lookup(dir: DirInode, name: Uint8Array): Promise<DirectoryEntry | undefined> {
+    let from = 0;
+    let fromBlock = dir.startBlock;
+    if (dir.type === 8) {
+      for (const ix of dir.index) {
+        if (compareNames(ix.name, name) > 0) break;
+        if (ix.index <= from && from !== 0) break;
+        from = ix.index;
+        fromBlock = ix.startBlock;
+      }
+    }
+    for await (const e of this.entries(dir, from, fromBlock)) {
+      const order = compareNames(e.rawName, name);
+      if (order === 0) return e;
+      if (order > 0) return undefined;
+    }
+    return undefined;
+  }
+}
