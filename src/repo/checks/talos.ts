@@ -1,0 +1,108 @@
+/** Rules that depend on the Talos release the repository builds for: allowed paths and the constraint. */
+import type { Check } from "../../../verify/check.js";
+import { findingOf } from "../../../verify/check.js";
+import { checkCompatibility, checkExtensionTree, talosRules } from "../../extension/talos-rules.js";
+import type { Install } from "../installs.js";
+import type { RepoModel } from "../model.js";
+import { at, manifestField, selected } from "./common.js";
+
+/** How an entry got into the extension, for messages: `cp at pkg.yaml:12`, through stages. */
+export function provenance(e: Install): string {
+  const via = e.origin.via.length > 0 ? ` (through stage ${e.origin.via.join(" → ")})` : "";
+  return `${e.origin.how} at ${e.origin.file}:${e.origin.place.line}${via}`;
+}
+
+/**
+ * A tree (a recursive copy whose content is unknown) breaks the rule only when nothing under it could be
+ * allowed: it neither sits under an allowed root nor holds one.
+ */
+function treeAllowed(path: string, roots: readonly string[]): boolean {
+  return roots.some((r) => path.startsWith(r) || r.startsWith(`${path}/`) || path === "/");
+}
+
+export const installPathNotAllowed: Check<RepoModel> = {
+  code: "TE5111",
+  title: "Extension installs outside the paths Talos allows",
+  severity: "error",
+  explain:
+    "Talos accepts extension files only under a few roots, and the list changes between releases (/lib/modules " +
+    "became /usr/lib/modules in v1.10); extensions-validator refuses the image in the build's test step, and " +
+    "where that step is missing the installer build or the node refuses the extension.",
+  fix: "Install under an allowed root of the targeted Talos release, e.g. /usr/local, /usr/lib/modules, /usr/lib/firmware, /usr/lib/udev/rules.d.",
+  run(model) {
+    const talos = model.talos;
+    if (talos === undefined) return [];
+    const roots = talosRules(talos.version).allowedPaths;
+    const out = [];
+    const seen = new Set<string>();
+    for (const ext of selected(model)) {
+      for (const e of model.rootfsOf(ext).values()) {
+        let message: string | undefined;
+        // A shell variable in the path (`/usr/lib/${LD_LINUX_PATH}`) could expand to anything in its directory.
+        const dollar = e.path.indexOf("$");
+        const variable = dollar < 0 ? -1 : e.path.lastIndexOf("/", dollar);
+        if (e.kind === "tree") {
+          if (!treeAllowed(e.path, roots)) message = `path "${e.path}/…" is not allowed in extensions`;
+        } else if (variable >= 0) {
+          if (!treeAllowed(e.path.slice(0, variable) || "/", roots))
+            message = `path "${e.path}" is not allowed in extensions`;
+        } else if (e.kind !== "dir") {
+          const kind = e.kind === "symlink" ? "symlink" : "file";
+          message = checkExtensionTree(
+            [{ path: e.path, kind, mode: kind === "symlink" ? 0o777 : 0o644 }],
+            talos.version,
+          )
+            .filter((v) => v.rule === "allowed-path")
+            .map((v) => v.message)[0];
+        }
+        if (message === undefined) continue;
+        const key = `${e.origin.file}\0${e.origin.place.line}\0${e.path}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push(
+          findingOf(
+            this,
+            at(e.origin.file, e.origin.place, `${ext.name}: ${message} by Talos ${talos.version} (${provenance(e)})`),
+          ),
+        );
+      }
+    }
+    return out;
+  },
+};
+
+export const talosIncompatible: Check<RepoModel> = {
+  code: "TE5113",
+  title: "Compatibility constraint excludes the Talos release being built for",
+  severity: "error",
+  explain:
+    "The imager checks each extension's compatibility.talos.version against the installer's Talos version and " +
+    "refuses the extension when it does not match; an image built for this release and tagged with it would " +
+    "never install on it.",
+  fix: 'Widen compatibility.talos.version (e.g. ">= v1.9.0") or build for a Talos release inside it.',
+  run(model) {
+    const talos = model.talos;
+    if (talos === undefined) return [];
+    return selected(model).flatMap((ext) => {
+      const field = manifestField(ext, ["metadata", "compatibility", "talos", "version"]);
+      if (field?.value === undefined) return [];
+      const result = checkCompatibility(field.value, talos.version);
+      if (result.status !== "incompatible") return [];
+      return [findingOf(this, at(ext.manifestFile, field.place, `${result.message} (from ${talos.origin})`))];
+    });
+  },
+};
+
+export const talosUnknown: Check<RepoModel> = {
+  code: "TE5115",
+  title: "Talos release unknown: paths and constraints not checked",
+  severity: "info",
+  explain:
+    "Allowed install paths and the compatibility constraint depend on the Talos release; .kres.yaml's PKGS " +
+    "default (which follows Talos releases) or --talos says which one, and neither was there.",
+  fix: "Pass --talos vX.Y.Z, or keep the PKGS default in .kres.yaml.",
+  run(model) {
+    if (model.talos !== undefined || model.selected.size === 0) return [];
+    return [findingOf(this, at(model.talosHint, undefined, "no Talos version: TE5111 and TE5113 did not run"))];
+  },
+};
