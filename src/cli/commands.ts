@@ -1,6 +1,7 @@
+import { check } from "./check.js";
 import type { Command } from "./command.js";
 import { inspect } from "./inspect.js";
 import { verify } from "./verify.js";
 
 /** Every command, in the order `--help` lists them. */
-export const commands: readonly Command[] = [verify, inspect];
+export const commands: readonly Command[] = [verify, inspect, check];

@@ -21,7 +21,7 @@ import type {
 } from "./model.js";
 import { readPkg } from "./pkg.js";
 import { parseShell } from "./shell.js";
-import { MAX_TEXT_FILE, readText } from "./source.js";
+import { readText } from "./source.js";
 import { renderTemplate } from "./template.js";
 import { BLDR_ENVIRONMENT, decodeStringMap, loadVarsFile, type Scope, type VarDef, VarScope } from "./vars.js";
 import { walkRepository } from "./walk.js";
@@ -179,9 +179,10 @@ export async function loadRepository(root: string, options: LoadOptions = {}): P
   );
   const buildArgs: [string, VarDef][] = [];
   if (kres !== undefined) {
-    // kres' Makefile always passes SOURCE_DATE_EPOCH and TAG (the release tag, named like Talos').
+    // kres' Makefile always passes SOURCE_DATE_EPOCH. TAG is the repository's git tag at build time, named like
+    // the Talos release it builds for: the Talos version stands in for it (v0.0.0 when that is unknown too).
     for (const name of new Set(["SOURCE_DATE_EPOCH", ...kres.buildArgs])) {
-      const value = name === "TAG" ? (talos?.version ?? "") : (kres.defaults.get(name) ?? "");
+      const value = name === "TAG" ? (talos?.version ?? "v0.0.0") : (kres.defaults.get(name) ?? "");
       buildArgs.push([`BUILD_ARG_${name}`, { value, origin: `a build argument (.kres.yaml extraBuildArgs)` }]);
     }
   }
@@ -331,10 +332,7 @@ export async function loadRepository(root: string, options: LoadOptions = {}): P
     for (const script of pkg.doc?.scripts ?? []) {
       for (const m of script.text.matchAll(/-a\s+(\/pkg\/[^\s'"$;|&<>]+)/g)) {
         const rel = join(pkg.dir, (m[1] as string).slice("/pkg/".length));
-        if (isFile(rel) && !fileTexts.has(rel)) {
-          const r = await readText(root, rel);
-          fileTexts.set(rel, "text" in r && r.text.length <= MAX_TEXT_FILE ? r.text : undefined);
-        }
+        if (isFile(rel) && !fileTexts.has(rel)) fileTexts.set(rel, await read(rel));
       }
     }
   }

@@ -33,41 +33,44 @@ export const installPathNotAllowed: Check<RepoModel> = {
     const talos = model.talos;
     if (talos === undefined) return [];
     const roots = talosRules(talos.version).allowedPaths;
-    const out = [];
-    const seen = new Set<string>();
+    // One finding per command that writes outside the allowed roots, listing what it writes.
+    const byOrigin = new Map<string, { exts: string[]; e: Install; paths: string[] }>();
     for (const ext of selected(model)) {
       for (const e of model.rootfsOf(ext).values()) {
-        let message: string | undefined;
+        let bad = false;
         // A shell variable in the path (`/usr/lib/${LD_LINUX_PATH}`) could expand to anything in its directory.
         const dollar = e.path.indexOf("$");
         const variable = dollar < 0 ? -1 : e.path.lastIndexOf("/", dollar);
-        if (e.kind === "tree") {
-          if (!treeAllowed(e.path, roots)) message = `path "${e.path}/…" is not allowed in extensions`;
-        } else if (variable >= 0) {
-          if (!treeAllowed(e.path.slice(0, variable) || "/", roots))
-            message = `path "${e.path}" is not allowed in extensions`;
-        } else if (e.kind !== "dir") {
+        if (e.kind === "tree") bad = !treeAllowed(e.path, roots);
+        else if (e.kind === "dir") bad = false;
+        else if (variable >= 0) bad = !treeAllowed(e.path.slice(0, variable) || "/", roots);
+        else {
           const kind = e.kind === "symlink" ? "symlink" : "file";
-          message = checkExtensionTree(
-            [{ path: e.path, kind, mode: kind === "symlink" ? 0o777 : 0o644 }],
-            talos.version,
-          )
-            .filter((v) => v.rule === "allowed-path")
-            .map((v) => v.message)[0];
+          const mode = kind === "symlink" ? 0o777 : 0o644;
+          bad = checkExtensionTree([{ path: e.path, kind, mode }], talos.version).some(
+            (v) => v.rule === "allowed-path",
+          );
         }
-        if (message === undefined) continue;
-        const key = `${e.origin.file}\0${e.origin.place.line}\0${e.path}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        out.push(
-          findingOf(
-            this,
-            at(e.origin.file, e.origin.place, `${ext.name}: ${message} by Talos ${talos.version} (${provenance(e)})`),
-          ),
-        );
+        if (!bad) continue;
+        // A stage shared by several extensions writes once: one finding at its line, naming them all.
+        const key = `${e.origin.file}\0${e.origin.place.line}`;
+        const group = byOrigin.get(key) ?? { exts: [], e, paths: [] };
+        if (!group.exts.includes(ext.name)) group.exts.push(ext.name);
+        const shown = e.kind === "tree" ? `${e.path}/…` : e.path;
+        if (!group.paths.includes(shown)) group.paths.push(shown);
+        byOrigin.set(key, group);
       }
     }
-    return out;
+    return [...byOrigin.values()].map(({ exts, e, paths }) =>
+      findingOf(
+        this,
+        at(
+          e.origin.file,
+          e.origin.place,
+          `${exts.join(", ")}: ${paths.map((p) => JSON.stringify(p)).join(", ")} ${paths.length === 1 ? "is" : "are"} not allowed in extensions by Talos ${talos.version}; allowed roots: ${roots.join(", ")} (${provenance(e)})`,
+        ),
+      ),
+    );
   },
 };
 
