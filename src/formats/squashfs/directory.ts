@@ -26,7 +26,11 @@ export interface DirectoryEntry {
 
 export type DirInode = BasicDirInode | ExtDirInode;
 
+/** An entry as parsed, its name still a view into the cached block. */
+type RawEntry = Omit<DirectoryEntry, "name">;
+
 const utf8 = new TextDecoder();
+const entry = (e: RawEntry): DirectoryEntry => ({ ...e, name: utf8.decode(e.rawName), rawName: e.rawName.slice() });
 
 /** Byte-wise comparison, the order mksquashfs sorts names in and the kernel's lookup relies on. */
 export function compareNames(a: Uint8Array, b: Uint8Array): number {
@@ -53,20 +57,23 @@ export class DirectoryReader {
   }
 
   /**
-   * Entries from the listing start, or from byte `from` of the listing at the metadata block `fromBlock` (a
-   * directory index position) to the listing's end.
+   * Visits the entries from the listing start, or from byte `from` of the listing in the metadata block
+   * `fromBlock` (a directory index position), until `visit` returns true. Names are views into the cached
+   * blocks; records are parsed from the block at hand without waiting whenever they lie inside it.
    */
-  async *entries(dir: DirInode, from = 0, fromBlock = dir.startBlock): AsyncGenerator<DirectoryEntry> {
+  private async scan(dir: DirInode, from: number, fromBlock: number, visit: (e: RawEntry) => boolean): Promise<void> {
     const offset = from === 0 ? dir.offset : (dir.offset + from) % METADATA_SIZE;
     const c = this.cache.cursor(this.region, metadataRef(fromBlock, offset), "directory listing");
     if (dir.offset >= METADATA_SIZE) throw c.error("a listing offset below 8192", `${dir.offset}`);
     const size = this.length(dir, c);
     const inodeBlocks = this.sb.directoryTableStart - this.sb.inodeTableStart;
+    const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.length);
     let pos = from;
     while (pos < size) {
-      if (pos + DIR_HEADER_SIZE > size)
+      if (pos + DIR_HEADER_SIZE > size) {
         throw c.error(`a run header within the ${size}-byte listing`, `${size - pos} bytes left`);
-      const h = await c.view(DIR_HEADER_SIZE);
+      }
+      const h = view(c.take(DIR_HEADER_SIZE) ?? (await c.bytes(DIR_HEADER_SIZE)));
       pos += DIR_HEADER_SIZE;
       const count = h.getUint32(0, true) + 1;
       const block = h.getUint32(4, true);
@@ -74,9 +81,10 @@ export class DirectoryReader {
       if (count > DIR_MAX_ENTRIES) throw c.error(`a run of at most ${DIR_MAX_ENTRIES} entries`, `${count}`);
       if (block >= inodeBlocks) throw c.error(`an inode block below ${inodeBlocks}`, `${block}`);
       for (let i = 0; i < count; i++) {
-        if (pos + DIR_ENTRY_SIZE > size)
+        if (pos + DIR_ENTRY_SIZE > size) {
           throw c.error(`an entry within the ${size}-byte listing`, `${size - pos} bytes left`);
-        const e = await c.view(DIR_ENTRY_SIZE);
+        }
+        const e = view(c.take(DIR_ENTRY_SIZE) ?? (await c.bytes(DIR_ENTRY_SIZE)));
         const off = e.getUint16(0, true);
         const inodeNumber = base + e.getInt16(2, true);
         const type = e.getUint16(4, true);
@@ -89,12 +97,15 @@ export class DirectoryReader {
           throw c.error(`an inode number from 1 to ${this.sb.inodeCount}`, `${inodeNumber}`);
         }
         if (nameSize > DIR_MAX_NAME) throw c.error(`a name of at most ${DIR_MAX_NAME} bytes`, `${nameSize}`);
-        const rawName = (await c.bytes(nameSize)).slice();
-        const name = utf8.decode(rawName);
-        if (rawName.includes(0x2f) || rawName.includes(0) || name === "." || name === "..") {
-          throw c.error("a file name without / or NUL, not . or ..", JSON.stringify(name));
+        const rawName = c.take(nameSize) ?? (await c.bytes(nameSize));
+        if (
+          rawName.includes(0x2f) ||
+          rawName.includes(0) ||
+          (rawName[0] === 0x2e && nameSize <= 2 && rawName[nameSize - 1] === 0x2e)
+        ) {
+          throw c.error("a file name without / or NUL, not . or ..", JSON.stringify(utf8.decode(rawName)));
         }
-        yield { name, rawName, ref: metadataRef(block, off), inodeNumber, type: type as BasicInodeType };
+        if (visit({ rawName, ref: metadataRef(block, off), inodeNumber, type: type as BasicInodeType })) return;
       }
     }
   }
@@ -102,7 +113,10 @@ export class DirectoryReader {
   /** Every entry, in stored (sorted) order. */
   async list(dir: DirInode): Promise<DirectoryEntry[]> {
     const out: DirectoryEntry[] = [];
-    for await (const e of this.entries(dir)) out.push(e);
+    await this.scan(dir, 0, dir.startBlock, (e) => {
+      out.push(entry(e));
+      return false;
+    });
     return out;
   }
 
@@ -122,11 +136,12 @@ export class DirectoryReader {
         fromBlock = ix.startBlock;
       }
     }
-    for await (const e of this.entries(dir, from, fromBlock)) {
+    let found: DirectoryEntry | undefined;
+    await this.scan(dir, from, fromBlock, (e) => {
       const order = compareNames(e.rawName, name);
-      if (order === 0) return e;
-      if (order > 0) return undefined;
-    }
-    return undefined;
+      if (order === 0) found = entry(e);
+      return order >= 0;
+    });
+    return found;
   }
 }

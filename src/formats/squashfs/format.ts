@@ -63,7 +63,7 @@ export const Flag = {
   NO_XATTRS: 0x0200,
   /** A compressor options block follows the superblock: the only flag that changes parsing. */
   COMPRESSOR_OPTIONS: 0x0400,
-  /** Id table blocks stored uncompressed (-noId). */
+  /** Id table blocks stored uncompressed (-noId; mksquashfs's -noI does the same without setting this bit). */
   IDS_UNCOMPRESSED: 0x0800,
 } as const;
 export type FlagName = keyof typeof Flag;

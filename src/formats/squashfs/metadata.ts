@@ -122,6 +122,14 @@ export class MetadataCursor {
     return b.data;
   }
 
+  /** `n` bytes from the block at hand without waiting, or undefined when they are not all in it. */
+  take(n: number): Uint8Array | undefined {
+    const data = this.data;
+    if (data === undefined || this.pos + n > data.length) return undefined;
+    this.pos += n;
+    return data.subarray(this.pos - n, this.pos);
+  }
+
   /** `n` bytes; a view into the cached block when they lie in one block, else a copy. */
   async bytes(n: number): Promise<Uint8Array> {
     let data = this.data ?? (await this.load());
@@ -150,7 +158,7 @@ export class MetadataCursor {
   }
 
   async view(n: number): Promise<DataView> {
-    const b = await this.bytes(n);
+    const b = this.take(n) ?? (await this.bytes(n));
     return new DataView(b.buffer, b.byteOffset, b.length);
   }
 

@@ -1,4 +1,4 @@
-import { FormatError, LimitError } from "../../errors.js";
+import { FormatError } from "../../errors.js";
 import type { ByteSource } from "../../io/source.js";
 import { type BlockCodec, blockCodec } from "./codec.js";
 import { FileData, type FileRange } from "./data.js";
@@ -36,6 +36,9 @@ const utf8 = new TextEncoder();
  * Every fault in the image is a FormatError or LimitError naming the offset and the structure.
  */
 export class SquashFs {
+  /** Directory inodes by reference: at most one per directory of the image, each bounded by its listing. */
+  private readonly directories = new Map<number, Inode>();
+
   private constructor(
     readonly src: ByteSource,
     readonly superblock: Superblock,
@@ -82,8 +85,13 @@ export class SquashFs {
 
   /** The inode at a reference (inode-table block << 16 | offset). */
   async inode(ref: number): Promise<Inode> {
+    const known = this.directories.get(ref);
+    if (known !== undefined) return known;
     const disk = await readInode(this.cache, this.superblock, ref);
-    return toInode(disk, ref, this.ids, this.src.name, this.superblock.inodeTableStart + refBlock(ref));
+    const inode = toInode(disk, ref, this.ids, this.src.name, this.superblock.inodeTableStart + refBlock(ref));
+    // Path lookups pass through the same directories again and again; files are met once per walk.
+    if (inode.type === "dir") this.directories.set(ref, inode);
+    return inode;
   }
 
   root(): Promise<Inode> {
@@ -208,7 +216,16 @@ export class SquashFs {
       const inode = await this.entryInode(e, part);
       const last = todo.every((p) => p === "" || p === ".");
       if (inode.type === "symlink" && (follow || !last || path.endsWith("/"))) {
-        if (++hops > MAX_SYMLINKS) throw new LimitError(this.src.name, 0, `symlinks in ${path}`, MAX_SYMLINKS, hops);
+        if (++hops > MAX_SYMLINKS) {
+          const at = this.superblock.inodeTableStart + refBlock(inode.ref);
+          throw new FormatError(
+            this.src.name,
+            at,
+            `symlink ${part} in ${path}`,
+            `at most ${MAX_SYMLINKS} symlinks`,
+            "a loop",
+          );
+        }
         const target = inode.symlinkTarget as string;
         if (target.startsWith("/")) chain = [root];
         todo.unshift(...target.split("/"));
