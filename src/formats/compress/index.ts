@@ -1,12 +1,13 @@
 import { Readable, type Transform } from "node:stream";
 import { createGunzip, inflateSync } from "node:zlib";
 import { decompressBlock as lz4jsBlock } from "lz4js";
-import { createUnxz, unxzSync } from "node-liblzma";
+import { createUnxz, parseFileIndex, unxzSync } from "node-liblzma";
 import { FormatError, LimitError } from "../../errors.js";
 import { lz4Buffer } from "./lz4.js";
 import { type Compression, SUPPORTED } from "./magic.js";
 import { zstdBlock, zstdTransform } from "./zstd.js";
 
+export { lz4Backend } from "./lz4.js";
 export { type Compression, sniff } from "./magic.js";
 export { loadNativeZstd, zstdBackend } from "./zstd.js";
 
@@ -17,6 +18,8 @@ export interface DecompressOptions {
   readonly maxOutput?: number;
   /** zstd only: force the pure-JavaScript decoder. */
   readonly zstd?: "native" | "fzstd";
+  /** lz4 only: force the pure-JavaScript decoder. */
+  readonly lz4?: "native" | "lz4js";
 }
 
 function unsupported(kind: Compression, name: string): FormatError {
@@ -68,7 +71,7 @@ export async function* decompressStream(
     // lz4: the kernel's legacy format and frames, decoded in memory (bounded by maxOutput).
     const parts: Uint8Array[] = [];
     for await (const c of counted) parts.push(c);
-    const out = lz4Buffer(kind, Buffer.concat(parts), opts.name, max);
+    const out = lz4Buffer(kind as "lz4-frame" | "lz4-legacy", Buffer.concat(parts), opts.name, max, opts.lz4);
     limit(out);
     yield out;
     return;
@@ -121,9 +124,14 @@ export function decompressBlock(kind: Compression, bytes: Uint8Array, maxSize: n
       case "zstd":
         out = zstdBlock(bytes);
         break;
-      case "xz":
-        out = unxzSync(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
+      case "xz": {
+        const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+        // liblzma's one-shot decoder has no output bound: the index states the size before anything is decoded.
+        const declared = parseFileIndex(buf).uncompressedSize;
+        if (declared > maxSize) throw new LimitError(name, 0, "xz block", maxSize, declared);
+        out = unxzSync(buf);
         break;
+      }
       case "gzip":
         out = inflateSync(bytes, { maxOutputLength: maxSize });
         break;
@@ -132,6 +140,8 @@ export function decompressBlock(kind: Compression, bytes: Uint8Array, maxSize: n
         const dst = new Uint8Array(maxSize);
         const n = lz4jsBlock(bytes, dst, 0, bytes.length, 0);
         if (n < 0) throw new Error("corrupt lz4 block");
+        // lz4js counts on past the end of `dst` (typed arrays drop those writes): a count over it is too much output.
+        if (n > maxSize) throw new LimitError(name, 0, "lz4 block", maxSize, n);
         out = dst.subarray(0, n);
         break;
       }
@@ -139,7 +149,7 @@ export function decompressBlock(kind: Compression, bytes: Uint8Array, maxSize: n
         throw unsupported(kind, name);
     }
   } catch (err) {
-    if (err instanceof FormatError) throw err;
+    if (err instanceof FormatError || err instanceof LimitError) throw err;
     throw new FormatError(name, 0, `${kind} block`, `valid ${kind} data`, (err as Error).message);
   }
   if (out.length > maxSize) throw new LimitError(name, 0, `${kind} block`, maxSize, out.length);

@@ -10,6 +10,7 @@ import {
   decompressBlock,
   decompressBuffer,
   decompressStream,
+  lz4Backend,
   sniff,
   zstdBackend,
 } from "../../../src/formats/compress/index.js";
@@ -70,6 +71,18 @@ describe("decompressStream on the real tools' output", () => {
     expect(await zstdBackend()).toBe("native");
     for (const zstd of ["native", "fzstd"] as const) {
       expect(sha(await decode("zstd", file("data.2.zst"), { name: "x", zstd }))).toBe(sha(original));
+    }
+  });
+
+  it.each(["data.lz4", "data.legacy.lz4"])("%s with both decoders: lz4-napi and lz4js", async (name) => {
+    expect(lz4Backend()).toBe("native");
+    const bytes = file(name);
+    const kind = sniff(bytes) as Compression;
+    for (const lz4 of ["native", "lz4js"] as const) {
+      expect(sha(await decode(kind, bytes, { name, lz4 }))).toBe(sha(original));
+      const cut = bytes.subarray(0, bytes.length - 1000);
+      await expect(decode(kind, cut, { name, lz4 })).rejects.toThrow(FormatError);
+      await expect(decode(kind, bytes, { name, lz4, maxOutput: 1 << 20 })).rejects.toThrow(LimitError);
     }
   });
 
