@@ -22,6 +22,7 @@ export const FINDING_AREAS = {
   4: "overlay", // layer order and what the merged root shows: ld.so.cache, linker configuration
   5: "manifest", // manifest.yaml, extensions.yaml, allowed paths, the compatibility constraint
   6: "modprobe", // modprobe.d options and blacklists, module parameters such as NVreg_RegistryDwords
+  7: "p2p", // measured GPU peer-to-peer on a node: peer access, bandwidth and latency with P2P off and on
 } as const;
 
 export type FindingArea = keyof typeof FINDING_AREAS;
