@@ -101,6 +101,7 @@ describe("templates rendered as Go's text/template renders them", () => {
     ["nested ifs", '{{ if .A }}{{ if eq .B "1" }}ab{{ else }}a{{ end }}{{ end }}', { A: "1", B: "2" }],
     ["raw and escaped strings", '{{ if eq .A `x"y` }}raw{{ end }}{{ if eq .A "x\\"y" }}escaped{{ end }}', { A: 'x"y' }],
     ["a literal", '{{ "lit" }} {{ 42 }}', {}],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax in a template's text, on purpose
     ["braces that are not actions", "a { b } {x} }} ${HOME} $(cmd)", {}],
     [
       "a YAML comment holding actions",
