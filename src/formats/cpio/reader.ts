@@ -1,5 +1,5 @@
 import { FormatError } from "../../errors.js";
-import type { StreamReader } from "../../io/stream-reader.js";
+import { StreamReader } from "../../io/stream-reader.js";
 
 export type CpioType = "file" | "dir" | "symlink" | "char" | "block" | "fifo" | "socket";
 
@@ -25,6 +25,15 @@ export interface CpioEntry {
   /** Offsets from the start of the archive's stream. */
   readonly headerOffset: number;
   readonly dataOffset: number;
+}
+
+/** An entry as the reader yields it: its header, and its data as a stream. */
+export interface CpioMember extends CpioEntry {
+  /**
+   * The entry's data (empty for all but regular files). Read it before asking for the next entry; what is
+   * left unread is skipped then (and, in the crc format, still checksummed).
+   */
+  body(): AsyncIterable<Uint8Array>;
 }
 
 const HEADER = 110;
@@ -56,14 +65,19 @@ function hex(h: Uint8Array, field: number, file: string, at: number): number {
 
 /**
  * Reads one newc (070701) or crc (070702) archive up to and including its trailer; offsets and the 4-byte
- * alignment of names and data count from the start of `input`. Each body must be read (or is skipped)
- * before the next entry; the crc format's checksum is verified as the body passes. Returns the offset just
- * after the trailer's padding.
+ * alignment of names and data count from the start of `input` (a StreamReader continues from where it is,
+ * as in an initramfs where archives follow each other). Each body must be read (or is skipped) before the
+ * next entry; the crc format's checksum is verified as the body passes. Returns the offset just after the
+ * trailer's padding.
  */
 export async function* readCpio(
-  input: StreamReader,
+  input: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | StreamReader,
   file: string,
-): AsyncGenerator<{ entry: CpioEntry; body: AsyncIterable<Uint8Array> }, number> {
+): AsyncGenerator<CpioMember, number> {
+  return yield* readArchive(input instanceof StreamReader ? input : new StreamReader(input, file), file);
+}
+
+async function* readArchive(input: StreamReader, file: string): AsyncGenerator<CpioMember, number> {
   for (;;) {
     const at = input.offset;
     const h = await input.readExact(HEADER, "cpio header");
@@ -118,8 +132,11 @@ export async function* readCpio(
     const left = type === "symlink" ? 0 : size;
     let consumed = 0;
     let sum = 0;
+    let current = true;
     const body: AsyncIterable<Uint8Array> = {
       async *[Symbol.asyncIterator]() {
+        // The stream has moved on: these bytes belong to a later entry.
+        if (!current) throw new Error(`cpio: body of ${name} read after the next entry was requested`);
         for await (const part of input.take(left - consumed, `data of ${name}`)) {
           consumed += part.length;
           if (entry.format === "crc") for (const b of part) sum = (sum + b) >>> 0;
@@ -130,11 +147,12 @@ export async function* readCpio(
         }
       },
     };
-    yield { entry, body };
+    yield { ...entry, body: () => body };
     if (consumed < left) {
       if (entry.format === "crc") for await (const _ of body) void _;
       else await input.skip(left - consumed, `data of ${name}`);
     }
+    current = false;
     await input.skip(align4(dataOffset + size) - (dataOffset + size), "cpio data padding");
   }
 }

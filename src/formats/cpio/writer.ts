@@ -22,10 +22,18 @@ function header(fields: number[], name: Uint8Array): Uint8Array {
 }
 
 /**
- * A newc archive as `cpio --reproducible -H newc -o` writes it for the same sorted list: inodes numbered from
- * 0 in order, device numbers 0, a trailer, and the whole padded to 512 bytes. The caller sorts.
+ * A newc archive byte for byte as `cpio --reproducible -H newc -o` writes it for the same list of paths (no
+ * `.` entry, no hard links): inodes numbered from 0 in order, device numbers 0, a trailer, and the whole
+ * padded to 512 bytes. The caller sorts.
  */
 export function writeCpio(entries: readonly CpioInput[]): Uint8Array {
+  // A directory's link count as a file system has it: its entry, its `.`, and each subdirectory's `..`.
+  const subdirs = new Map<string, number>();
+  for (const e of entries) {
+    if (e.type !== "dir") continue;
+    const parent = e.name.includes("/") ? e.name.slice(0, e.name.lastIndexOf("/")) : ".";
+    subdirs.set(parent, (subdirs.get(parent) ?? 0) + 1);
+  }
   const parts: Uint8Array[] = [];
   let size = 0;
   const push = (b: Uint8Array) => {
@@ -38,7 +46,7 @@ export function writeCpio(entries: readonly CpioInput[]): Uint8Array {
   entries.forEach((e, ino) => {
     const data = typeof e.data === "string" ? enc.encode(e.data) : (e.data ?? new Uint8Array(0));
     const name = enc.encode(e.name);
-    const nlink = e.type === "dir" ? 2 : 1;
+    const nlink = e.type === "dir" ? 2 + (subdirs.get(e.name) ?? 0) : 1;
     const mode = TYPE_BITS[e.type] | (e.mode & 0o7777);
     push(
       header(

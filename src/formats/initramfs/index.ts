@@ -2,7 +2,7 @@ import { FormatError } from "../../errors.js";
 import { type ByteSource, SliceSource, streamSource } from "../../io/source.js";
 import { StreamReader } from "../../io/stream-reader.js";
 import { type Compression, decompressStream, sniff } from "../compress/index.js";
-import { type CpioEntry, readCpio } from "../cpio/reader.js";
+import { type CpioEntry, type CpioMember, readCpio } from "../cpio/reader.js";
 import { memberLength } from "./members.js";
 
 export interface SegmentBounds {
@@ -69,10 +69,7 @@ export async function splitInitramfs(src: ByteSource): Promise<SegmentBounds[]> 
 }
 
 /** A segment's cpio entries, bodies streamable (decompressing as they are read). */
-export async function* segmentEntries(
-  src: ByteSource,
-  seg: SegmentBounds,
-): AsyncGenerator<{ entry: CpioEntry; body: AsyncIterable<Uint8Array> }> {
+export async function* segmentEntries(src: ByteSource, seg: SegmentBounds): AsyncGenerator<CpioMember> {
   const name = `${src.name}!segment ${seg.index}`;
   const raw = streamSource(new SliceSource(src, seg.offset, seg.length, name));
   const stream =
@@ -97,12 +94,19 @@ export async function* segmentEntries(
   }
 }
 
-/** Every segment with its entries (bodies skipped). */
+/** Every entry of every segment in order, each body streamable before the next entry is asked for. */
+export async function* readInitramfs(src: ByteSource): AsyncGenerator<{ segment: SegmentBounds; entry: CpioMember }> {
+  for (const segment of await splitInitramfs(src)) {
+    for await (const entry of segmentEntries(src, segment)) yield { segment, entry };
+  }
+}
+
+/** Every segment with its entries' headers (bodies skipped). */
 export async function listInitramfs(src: ByteSource): Promise<Segment[]> {
   const out: Segment[] = [];
   for (const seg of await splitInitramfs(src)) {
     const entries: CpioEntry[] = [];
-    for await (const { entry } of segmentEntries(src, seg)) entries.push(entry);
+    for await (const { body: _, ...header } of segmentEntries(src, seg)) entries.push(header);
     out.push({ ...seg, entries });
   }
   return out;

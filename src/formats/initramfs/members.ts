@@ -6,8 +6,9 @@ import type { Compression } from "../compress/magic.js";
 /**
  * How many bytes of `src`, from `at`, one compressed member (a zstd frame, an xz stream with its padding, a
  * gzip member, an lz4 legacy run) occupies, found by walking its framing without decompressing (except gzip,
- * which has no length framing). The kernel would decode consecutive members of one format in one call; they
- * are listed apart because the imager appends each archive as its own member.
+ * which has no length framing). The kernel would decode members of one format that follow each other in one
+ * call; they are listed apart because the imager appends each archive as its own member, and each holds a
+ * whole cpio archive.
  */
 export async function memberLength(kind: Compression, src: ByteSource, at: number): Promise<number> {
   switch (kind) {

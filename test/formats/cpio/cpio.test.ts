@@ -1,26 +1,39 @@
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { modeString } from "../../../src/cli/inspect.js";
 import { FormatError } from "../../../src/errors.js";
 import { type CpioEntry, readCpio } from "../../../src/formats/cpio/reader.js";
-import { writeCpio } from "../../../src/formats/cpio/writer.js";
-import { StreamReader } from "../../../src/io/stream-reader.js";
+import { type CpioInput, writeCpio } from "../../../src/formats/cpio/writer.js";
 
 const dir = join(import.meta.dirname, "../../fixtures/out/cpio");
 
+/** Fed in 1000-byte pieces, so headers, names and bodies straddle chunk boundaries. */
+function* pieces(bytes: Uint8Array) {
+  for (let i = 0; i < bytes.length; i += 1000) yield bytes.subarray(i, i + 1000);
+}
+
 async function list(bytes: Uint8Array, name: string, readBodies = false) {
   const out: { entry: CpioEntry; sha?: string }[] = [];
-  const gen = readCpio(new StreamReader([bytes], name), name);
-  for (let r = await gen.next(); !r.done; r = await gen.next()) {
-    if (!readBodies) out.push({ entry: r.value.entry });
+  for await (const { body, ...entry } of readCpio(pieces(bytes), name)) {
+    if (!readBodies) out.push({ entry });
     else {
       const h = createHash("sha256");
-      for await (const part of r.value.body) h.update(part);
-      out.push({ entry: r.value.entry, sha: h.digest("hex") });
+      for await (const part of body()) h.update(part);
+      out.push({ entry, sha: h.digest("hex") });
     }
   }
   return out;
@@ -104,25 +117,59 @@ describe("readCpio against GNU cpio", () => {
 });
 
 describe("writeCpio", () => {
-  it("writes what GNU cpio lists and extracts", () => {
-    const archive = writeCpio([
-      { name: "etc", type: "dir", mode: 0o755 },
-      { name: "etc/extensions.yaml", type: "file", mode: 0o644, data: "layers: []\n" },
-      { name: "link", type: "symlink", mode: 0o777, data: "etc/extensions.yaml" },
-    ]);
-    expect(archive.length % 512).toBe(0);
-    const listing = gnuListing(
-      execFileSync("cpio", ["--quiet", "-itv", "--numeric-uid-gid"], { input: archive, encoding: "utf8" }),
-    );
-    expect(listing.map((l) => [l.mode, l.name, l.size, l.target])).toEqual([
-      ["drwxr-xr-x", "etc", "0", undefined],
-      ["-rw-r--r--", "etc/extensions.yaml", "11", undefined],
-      ["lrwxrwxrwx", "link", "19", "etc/extensions.yaml"],
-    ]);
+  it("writes byte for byte what `cpio --reproducible -H newc -o` writes for the same tree, and `cpio -id` restores it", () => {
     const work = mkdtempSync(join(tmpdir(), "cpiow-"));
     try {
-      execFileSync("cpio", ["--quiet", "-id"], { cwd: work, input: archive });
-      expect(readFileSync(join(work, "etc/extensions.yaml"), "utf8")).toBe("layers: []\n");
+      const tree = join(work, "tree");
+      mkdirSync(join(tree, "etc"), { recursive: true });
+      mkdirSync(join(tree, "usr/lib/modules"), { recursive: true });
+      writeFileSync(join(tree, "etc/extensions.yaml"), "layers: []\n");
+      writeFileSync(join(tree, "usr/lib/blob"), randomBytes(3001));
+      writeFileSync(join(tree, "empty"), "");
+      chmodSync(join(tree, "usr/lib/blob"), 0o755);
+      symlinkSync("etc/extensions.yaml", join(tree, "link"));
+      execFileSync("sh", ["-c", "find . -mindepth 1 -exec touch -h -d @1700000000 {} +"], { cwd: tree });
+      const names = execFileSync("sh", ["-c", "find . -mindepth 1 -printf '%P\\n' | LC_ALL=C sort"], {
+        cwd: tree,
+        encoding: "utf8",
+      })
+        .trim()
+        .split("\n");
+      const inputs: CpioInput[] = names.map((name) => {
+        const st = lstatSync(join(tree, name));
+        const common = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
+        if (st.isDirectory()) return { ...common, type: "dir" };
+        if (st.isSymbolicLink()) return { ...common, type: "symlink", data: readlinkSync(join(tree, name)) };
+        return { ...common, type: "file", data: readFileSync(join(tree, name)) };
+      });
+      const ours = writeCpio(inputs);
+      const gnu = execFileSync(
+        "sh",
+        ["-c", "find . -mindepth 1 | LC_ALL=C sort | cpio --quiet --reproducible -H newc -o"],
+        {
+          cwd: tree,
+        },
+      );
+      expect(Buffer.from(ours).equals(gnu)).toBe(true);
+      expect(Buffer.from(writeCpio(inputs)).equals(Buffer.from(ours))).toBe(true);
+
+      const out = join(work, "out");
+      mkdirSync(out);
+      execFileSync("cpio", ["--quiet", "-id", "--preserve-modification-time"], { cwd: out, input: ours });
+      for (const e of inputs) {
+        const st = lstatSync(join(out, e.name));
+        expect([e.name, st.mode & 0o7777]).toEqual([e.name, e.mode]);
+        // cpio restores the times of regular files only (a directory's changes as it is filled).
+        if (e.type === "dir") {
+          expect(st.isDirectory()).toBe(true);
+          continue;
+        }
+        if (e.type === "symlink") expect(readlinkSync(join(out, e.name))).toBe(e.data);
+        else {
+          expect(readFileSync(join(out, e.name)).equals(e.data as Buffer)).toBe(true);
+          expect([e.name, Math.floor(st.mtimeMs / 1000)]).toEqual([e.name, e.mtime]);
+        }
+      }
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
