@@ -68,8 +68,15 @@ export async function splitInitramfs(src: ByteSource): Promise<SegmentBounds[]> 
   return out;
 }
 
-/** A segment's cpio entries, bodies streamable (decompressing as they are read). */
-export async function* segmentEntries(src: ByteSource, seg: SegmentBounds): AsyncGenerator<CpioMember> {
+/** A segment's cpio entries and their bodies, streamable (decompressing as they are read). */
+export async function* segmentEntries(
+  src: ByteSource,
+  seg: SegmentBounds,
+): AsyncGenerator<{ entry: CpioEntry; body: AsyncIterable<Uint8Array> }> {
+  for await (const { body, ...entry } of segmentMembers(src, seg)) yield { entry, body: body() };
+}
+
+async function* segmentMembers(src: ByteSource, seg: SegmentBounds): AsyncGenerator<CpioMember> {
   const name = `${src.name}!segment ${seg.index}`;
   const raw = streamSource(new SliceSource(src, seg.offset, seg.length, name));
   const stream =
@@ -97,7 +104,7 @@ export async function* segmentEntries(src: ByteSource, seg: SegmentBounds): Asyn
 /** Every entry of every segment in order, each body streamable before the next entry is asked for. */
 export async function* readInitramfs(src: ByteSource): AsyncGenerator<{ segment: SegmentBounds; entry: CpioMember }> {
   for (const segment of await splitInitramfs(src)) {
-    for await (const entry of segmentEntries(src, segment)) yield { segment, entry };
+    for await (const entry of segmentMembers(src, segment)) yield { segment, entry };
   }
 }
 
@@ -106,7 +113,7 @@ export async function listInitramfs(src: ByteSource): Promise<Segment[]> {
   const out: Segment[] = [];
   for (const seg of await splitInitramfs(src)) {
     const entries: CpioEntry[] = [];
-    for await (const { body: _, ...header } of segmentEntries(src, seg)) entries.push(header);
+    for await (const { body: _, ...header } of segmentMembers(src, seg)) entries.push(header);
     out.push({ ...seg, entries });
   }
   return out;
