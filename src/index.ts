@@ -55,8 +55,15 @@ export {
   trimConstraint,
 } from "./extension/talos-rules.js";
 export type { Compression, DecompressOptions } from "./formats/compress/index.js";
-export { decompressBlock, decompressBuffer, decompressStream, sniff, zstdBackend } from "./formats/compress/index.js";
-export type { CpioEntry, CpioType } from "./formats/cpio/reader.js";
+export {
+  decompressBlock,
+  decompressBuffer,
+  decompressStream,
+  lz4Backend,
+  sniff,
+  zstdBackend,
+} from "./formats/compress/index.js";
+export type { CpioEntry, CpioMember, CpioType } from "./formats/cpio/reader.js";
 export { readCpio } from "./formats/cpio/reader.js";
 export type { CpioInput } from "./formats/cpio/writer.js";
 export { writeCpio } from "./formats/cpio/writer.js";
@@ -70,7 +77,7 @@ export { readX86IsaLevel } from "./formats/elf/property.js";
 export type { ElfSection, ElfSegment } from "./formats/elf/tables.js";
 export { vermagicMatchesRelease, vermagicRelease } from "./formats/elf/vermagic.js";
 export type { Segment, SegmentBounds } from "./formats/initramfs/index.js";
-export { listInitramfs, segmentEntries, splitInitramfs } from "./formats/initramfs/index.js";
+export { listInitramfs, readInitramfs, segmentEntries, splitInitramfs } from "./formats/initramfs/index.js";
 export type { KernelImage } from "./formats/kernel/index.js";
 export { readKernelImage } from "./formats/kernel/index.js";
 export type { ModuleSignature, SignerId } from "./formats/kmod-sig/index.js";
