@@ -37,25 +37,28 @@ export class FileData {
     private readonly fragments: FragmentTable,
   ) {}
 
-  /** One stored block at `at`: `want` bytes once decoded. */
-  private async block(word: number, at: number, want: number, what: string): Promise<Uint8Array> {
+  /**
+   * One stored block at `at`: `want` bytes once decoded. `from` is where its size word and position come
+   * from (the inode, the fragment table), named when they are what is wrong.
+   */
+  private async block(word: number, at: number, want: number, what: string, from: number): Promise<Uint8Array> {
     const stored = word & DATA_SIZE_MASK;
     if ((word & ~(DATA_SIZE_MASK | DATA_UNCOMPRESSED)) !== 0 || stored > this.sb.blockSize) {
       throw new FormatError(
         this.src.name,
-        at,
-        what,
-        `a size word of at most ${this.sb.blockSize} bytes`,
+        from,
+        `${what} size`,
+        `at most ${this.sb.blockSize} bytes`,
         `0x${word.toString(16)}`,
       );
     }
     if (at + stored > this.sb.bytesUsed) {
       throw new FormatError(
         this.src.name,
-        at,
-        what,
+        from,
+        `${what} position`,
         `${stored} bytes within bytes_used ${this.sb.bytesUsed}`,
-        "a block past it",
+        `${at}`,
       );
     }
     const raw = await this.src.read(at, stored, what);
@@ -68,7 +71,7 @@ export class FileData {
     const hit = this.fragmentBlocks.get(index);
     if (hit !== undefined) return hit;
     const f = await this.fragments.entry(index, at);
-    const data = await this.block(f.size, f.start, 0, `fragment block ${index}`);
+    const data = await this.block(f.size, f.start, 0, `fragment block ${index}`, this.sb.fragmentTableStart ?? at);
     this.fragmentBlocks.set(index, data);
     if (this.fragmentBlocks.size > FRAGMENT_CACHE) {
       this.fragmentBlocks.delete(this.fragmentBlocks.keys().next().value as number);
@@ -91,7 +94,9 @@ export class FileData {
       const word = blocks[k] as number;
       const want = Math.min(bs, size - k * bs);
       const data =
-        word === SPARSE_BLOCK ? new Uint8Array(want) : await this.block(word, pos, want, `data block ${k} of a file`);
+        word === SPARSE_BLOCK
+          ? new Uint8Array(want)
+          : await this.block(word, pos, want, `data block ${k} of a file`, at);
       if (data.length !== want) {
         throw new FormatError(
           this.src.name,

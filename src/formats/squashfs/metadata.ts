@@ -52,7 +52,14 @@ export class MetadataCache {
     }
     const what = `${region.name} metadata block`;
     if (at < region.start || at + METADATA_HEADER_SIZE > region.end) {
-      throw new FormatError(this.src.name, at, what, `a block between ${region.start} and ${region.end}`, `${at}`);
+      // A reference from a damaged record: name the table it should point into.
+      throw new FormatError(
+        this.src.name,
+        region.start,
+        what,
+        `a block between ${region.start} and ${region.end}`,
+        `one at ${at}`,
+      );
     }
     // One read for the header and the longest payload that fits in the region.
     const raw = await this.src.read(at, Math.min(METADATA_HEADER_SIZE + METADATA_SIZE, region.end - at), what);
@@ -111,7 +118,9 @@ export class MetadataCursor {
 
   /** A FormatError at the cursor's current block. */
   error(expected: string, found?: string): FormatError {
-    return new FormatError(this.cache.file, this.blockAt, `${this.what} (+${this.pos} in block)`, expected, found);
+    // Before its first block is loaded the cursor's position is only a claim: name the table instead.
+    const at = this.data === undefined ? this.region.start : this.blockAt;
+    return new FormatError(this.cache.file, at, `${this.what} (+${this.pos} in block)`, expected, found);
   }
 
   private async load(): Promise<Uint8Array> {

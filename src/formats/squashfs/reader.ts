@@ -94,8 +94,18 @@ export class SquashFs {
     return inode;
   }
 
-  root(): Promise<Inode> {
-    return this.inode(this.superblock.rootInode);
+  async root(): Promise<Inode> {
+    const root = await this.inode(this.superblock.rootInode);
+    if (root.type !== "dir") {
+      throw new FormatError(
+        this.src.name,
+        0x20,
+        "squashfs superblock root_inode",
+        "a directory inode",
+        `a ${root.type}`,
+      );
+    }
+    return root;
   }
 
   /** The inode with a given number, through the export table; undefined when the image has none. */
