@@ -1,7 +1,8 @@
 import { check } from "./check.js";
 import type { Command } from "./command.js";
 import { inspect } from "./inspect.js";
+import { p2p } from "./p2p.js";
 import { verify } from "./verify.js";
 
 /** Every command, in the order `--help` lists them. */
-export const commands: readonly Command[] = [verify, inspect, check];
+export const commands: readonly Command[] = [verify, inspect, check, p2p];
