@@ -1,175 +1,326 @@
 import { FormatError } from "../errors.js";
+import type { Layer, LayerEntry } from "./layer.js";
 
-/**
- * One file-system model for every kind of layer: container image layers, initramfs segments, SquashFS images
- * and extension overlays. A layer is a stream of entries; `flatten` stacks layers bottom to top and remembers,
- * for every path, which layer provided it and which lower layers it shadowed.
- */
+export type { EntryType, Layer, LayerContent, LayerEntry, LayerKind } from "./layer.js";
 
-export type EntryType = "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo" | "socket";
-
-export interface LayerEntry {
-  /** Absolute and clean: `/usr/lib/x.so`. */
-  readonly path: string;
-  readonly type: EntryType;
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly size: number;
-  readonly mtime: number;
-  /** Symlink target as written, or the path a hard link points at. */
-  readonly linkTarget?: string;
-}
-
-export interface Layer {
-  /** Short name for listings, e.g. `0:sha256:ab12cd34` or `rootfs.sqsh`. */
-  readonly id: string;
-  entries(): AsyncIterable<LayerEntry>;
+/** The layer entry whose body holds a file's bytes. */
+export interface ContentRef {
+  /** Index of the layer, in `flatten`'s input. */
+  readonly layer: number;
+  readonly entry: LayerEntry;
 }
 
 export interface FsEntry extends LayerEntry {
-  /** Index (in `flatten`'s input) of the layer that provided this entry. */
+  /** Index (in `flatten`'s input) of the layer that provided this entry; -1 for a root no layer names. */
   readonly layer: number;
-  /** Lower layers that had an entry at this path, bottom to top. */
+  /** Lower layers whose entry at this path this one replaced, bottom to top; a whiteout ends the chain. */
   readonly shadowed: readonly number[];
+  /** A directory no layer has an entry for, made because entries below it needed it (as Docker makes it). */
+  readonly implicit?: true;
+  /** The path the layer wrote, when a symlinked parent directory from a lower layer placed it elsewhere. */
+  readonly writtenAs?: string;
+  /**
+   * Regular files and hard links to them: where the bytes are. A hard link keeps the content its target had
+   * when the link's layer was applied, even if a later layer replaces or deletes the target. A hard link's
+   * `size` is that content's.
+   */
+  readonly content?: ContentRef;
 }
 
 interface Node {
   entry: FsEntry;
-  children: Map<string, Node>;
+  /** Directories only. */
+  children?: Map<string, Node>;
 }
 
 const WHITEOUT = ".wh.";
 const OPAQUE = ".wh..wh..opq";
+/** Linux gives up after 40 symlinks in one lookup (ELOOP). */
+const MAX_SYMLINKS = 40;
 
-const parentOf = (path: string): string => path.slice(0, path.lastIndexOf("/")) || "/";
-const baseOf = (path: string): string => path.slice(path.lastIndexOf("/") + 1);
+const NO_XATTRS: ReadonlyMap<string, Uint8Array> = new Map();
 
-/** The flattened tree. */
+function implicitDir(path: string, layer: number): FsEntry {
+  return {
+    path,
+    type: "dir",
+    mode: 0o755,
+    uid: 0,
+    gid: 0,
+    size: 0,
+    mtime: 0,
+    xattrs: NO_XATTRS,
+    at: -1,
+    layer,
+    shadowed: [],
+    implicit: true,
+  };
+}
+
+const join = (dir: string, name: string): string => (dir === "/" ? `/${name}` : `${dir}/${name}`);
+const byName = (a: [string, Node], b: [string, Node]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+
+/** Where an entry of one layer is being applied, for errors. */
+interface Applying {
+  readonly layer: number;
+  readonly entry: LayerEntry;
+}
+
+/**
+ * The flattened tree: one node per path, each remembering the layer that provided it, the lower layers it
+ * replaced and where its content is. Only metadata is held; content streams from its layer on request.
+ */
 export class FsTree {
-  private readonly root: Node;
+  private readonly root: Node = { entry: implicitDir("/", -1), children: new Map() };
 
-  constructor(readonly layers: readonly string[]) {
-    this.root = {
-      entry: { path: "/", type: "dir", mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 0, layer: -1, shadowed: [] },
-      children: new Map(),
-    };
+  constructor(readonly layers: readonly Layer[]) {}
+
+  private fail(at: Applying, structure: string, expected: string, found?: string): FormatError {
+    const layer = this.layers[at.layer];
+    return new FormatError(
+      layer?.description ?? "layer",
+      at.entry.at,
+      `${structure} ${at.entry.path}`,
+      expected,
+      found,
+    );
   }
 
-  private node(path: string): Node | undefined {
-    let n: Node | undefined = this.root;
-    for (const part of path.split("/")) {
-      if (part === "") continue;
-      n = n?.children.get(part);
-      if (n === undefined) return undefined;
+  /**
+   * The directory node `parts` leads to, following symlinks met on the way (kept inside the tree, as Docker
+   * and umoci resolve a member's parent directories against the layers below). With `creating`, missing
+   * directories are made implicit directories of that layer; without, a missing one gives undefined.
+   */
+  private dir(parts: readonly string[], creating?: Applying): { node: Node; path: string } | undefined {
+    const stack: Node[] = [this.root];
+    const names: string[] = [];
+    const todo = [...parts].reverse();
+    let hops = 0;
+    while (todo.length > 0) {
+      const part = todo.pop() as string;
+      if (part === "" || part === ".") continue;
+      if (part === "..") {
+        if (stack.length > 1) {
+          stack.pop();
+          names.pop();
+        }
+        continue;
+      }
+      const cur = stack[stack.length - 1] as Node;
+      let child = cur.children?.get(part);
+      if (child?.entry.type === "symlink") {
+        if (++hops > MAX_SYMLINKS) {
+          if (creating) throw this.fail(creating, "path of", `at most ${MAX_SYMLINKS} symlinks`, "a symlink loop");
+          return undefined;
+        }
+        const target = child.entry.linkTarget ?? "";
+        if (target.startsWith("/")) {
+          stack.length = 1;
+          names.length = 0;
+        }
+        todo.push(...target.split("/").reverse());
+        continue;
+      }
+      if (child === undefined) {
+        if (creating === undefined) return undefined;
+        child = { entry: implicitDir(join(`/${names.join("/")}`, part), creating.layer), children: new Map() };
+        cur.children?.set(part, child);
+      } else if (child.children === undefined) {
+        if (creating === undefined) return undefined;
+        const at = `/${[...names, part].join("/")}`;
+        throw this.fail(
+          creating,
+          "parent of",
+          `a directory at ${at}`,
+          `a ${child.entry.type} from layer ${child.entry.layer}`,
+        );
+      }
+      stack.push(child);
+      names.push(part);
     }
-    return n;
+    return { node: stack[stack.length - 1] as Node, path: `/${names.join("/")}` };
   }
 
+  /** The node at `path`, parent symlinks followed, the last component not (lstat). */
+  private node(path: string): Node | undefined {
+    const parts = path.split("/").filter((p) => p !== "");
+    const name = parts.pop();
+    if (name === undefined) return this.root;
+    return this.dir(parts)?.node.children?.get(name);
+  }
+
+  /** The entry at `path` as lstat sees it: symlinks in the parent directories followed, the last not. */
   get(path: string): FsEntry | undefined {
     return this.node(path)?.entry;
   }
 
   /** A directory's entries, sorted by name. */
   children(path: string): FsEntry[] {
-    const n = this.node(path);
-    return n === undefined ? [] : [...n.children.values()].map((c) => c.entry).sort(byPath);
+    return [...(this.node(path)?.children ?? [])].sort(byName).map(([, n]) => n.entry);
   }
 
-  /** Every entry except the root, depth first, names sorted. */
+  /** Every entry below `from` (not `from` itself), depth first, names sorted at each level. */
   *walk(from = "/"): Generator<FsEntry> {
     const start = this.node(from);
-    if (start === undefined) return;
-    const stack: Node[] = [...start.children.values()].sort((a, b) => byPath(b.entry, a.entry));
+    if (start?.children === undefined) return;
+    const stack = [...start.children].sort(byName).reverse();
     while (stack.length > 0) {
-      const n = stack.pop() as Node;
+      const [, n] = stack.pop() as [string, Node];
       yield n.entry;
-      stack.push(...[...n.children.values()].sort((a, b) => byPath(b.entry, a.entry)));
+      if (n.children) stack.push(...[...n.children].sort(byName).reverse());
     }
   }
 
-  /** Places `entry` from layer `layer`, creating missing parents as implicit directories. */
-  put(entry: LayerEntry, layer: number): void {
-    if (entry.path === "/") {
-      this.root.entry = { ...entry, type: "dir", layer, shadowed: [] };
+  /** Applies one entry of layer `layer`: a whiteout, an opaque marker, or an entry to place. */
+  apply(entry: LayerEntry, layer: number): void {
+    const at: Applying = { layer, entry };
+    const parts = entry.path.split("/").filter((p) => p !== "");
+    const name = parts.pop();
+    if (name === undefined) this.putRoot(entry, at);
+    // Docker ignores AUFS metadata (/.wh..wh.plnk, /.wh..wh.aufs, /.wh..wh.orph) at the root.
+    else if (entry.path.startsWith(`/${WHITEOUT}${WHITEOUT}`) && entry.path !== `/${OPAQUE}`) return;
+    else if (name === OPAQUE) this.opaque(parts, at);
+    else if (name.startsWith(WHITEOUT)) this.whiteout(parts, name.slice(WHITEOUT.length), at);
+    else this.put(parts, name, at);
+  }
+
+  private put(parts: readonly string[], name: string, at: Applying): void {
+    const { entry, layer } = at;
+    const parent = this.dir(parts, at) as { node: Node; path: string };
+    const path = join(parent.path, name);
+    const old = parent.node.children?.get(name);
+    const shadowed =
+      old === undefined
+        ? []
+        : old.entry.layer === layer
+          ? old.entry.shadowed
+          : [...old.entry.shadowed, old.entry.layer];
+    const placed: FsEntry = {
+      ...entry,
+      path,
+      layer,
+      shadowed,
+      ...(path !== entry.path ? { writtenAs: entry.path } : {}),
+      ...this.contentOf(entry, at),
+    };
+    if (old?.children !== undefined && entry.type === "dir") old.entry = placed;
+    else parent.node.children?.set(name, { entry: placed, ...(entry.type === "dir" ? { children: new Map() } : {}) });
+  }
+
+  private putRoot(entry: LayerEntry, at: Applying): void {
+    if (entry.type !== "dir") throw this.fail(at, "root", "a directory", `a ${entry.type}`);
+    const old = this.root.entry;
+    const shadowed = old.layer < 0 || old.layer === at.layer ? old.shadowed : [...old.shadowed, old.layer];
+    this.root.entry = { ...entry, layer: at.layer, shadowed };
+  }
+
+  /** A regular file's own body, or the body a hard link's target holds now. */
+  private contentOf(entry: LayerEntry, at: Applying): { content?: ContentRef; size?: number } {
+    if (entry.type === "file") return { content: { layer: at.layer, entry } };
+    if (entry.type !== "hardlink") return {};
+    const target = this.node(entry.linkTarget ?? "/");
+    if (target === undefined || target.children !== undefined) {
+      throw this.fail(
+        at,
+        "hard link",
+        `an existing file at ${entry.linkTarget}`,
+        target ? "a directory" : "nothing (not in this or a lower layer)",
+      );
+    }
+    const content = target.entry.content;
+    return content ? { content, size: content.entry.size } : {};
+  }
+
+  /** `.wh.NAME`: removes NAME (and what is below it) as lower layers left it; this layer's own NAME stays. */
+  private whiteout(parts: readonly string[], name: string, at: Applying): void {
+    if (name === "" || name === "." || name === "..") {
+      throw this.fail(at, "whiteout", "`.wh.` followed by a name in its directory", JSON.stringify(name));
+    }
+    const parent = this.dir(parts)?.node;
+    const victim = parent?.children?.get(name);
+    if (parent === undefined || victim === undefined) return;
+    if (victim.entry.layer < at.layer) parent.children?.delete(name);
+    else this.hideLower(victim, at.layer);
+  }
+
+  /** `.wh..wh..opq`: hides everything lower layers put in the directory, wherever the marker sits in the layer. */
+  private opaque(parts: readonly string[], at: Applying): void {
+    const dir = this.dir(parts, at) as { node: Node };
+    for (const child of [...(dir.node.children?.values() ?? [])]) this.hideLower(child, at.layer, dir.node);
+  }
+
+  /**
+   * Removes what layers below `layer` put at `n` and below. An entry of `layer` itself stays, without its
+   * shadow chain; a lower directory that holds entries of `layer` stays as an implicit directory of it.
+   */
+  private hideLower(n: Node, layer: number, parent?: Node): void {
+    for (const child of [...(n.children?.values() ?? [])]) this.hideLower(child, layer, n);
+    const name = n.entry.path.slice(n.entry.path.lastIndexOf("/") + 1);
+    if (n.entry.layer === layer) n.entry = { ...n.entry, shadowed: [] };
+    else if (n.children !== undefined && n.children.size > 0) n.entry = implicitDir(n.entry.path, layer);
+    else parent?.children?.delete(name);
+  }
+
+  /** The content reference of the regular file (or hard link to one) at `path`. */
+  contentRef(path: string): ContentRef {
+    const e = this.get(path);
+    if (e?.content === undefined) {
+      throw new Error(`${path}: ${e === undefined ? "no such path" : `a ${e.type}, not a regular file`} in the image`);
+    }
+    return e.content;
+  }
+
+  /** The bytes of the regular file at `path`, streamed from the layer that holds them. */
+  async *open(path: string): AsyncGenerator<Uint8Array> {
+    const ref = this.contentRef(path);
+    for await (const { body } of (this.layers[ref.layer] as Layer).contents([ref.entry])) {
+      yield* body;
       return;
     }
-    const parent = this.ensureDir(parentOf(entry.path), layer);
-    const name = baseOf(entry.path);
-    const old = parent.children.get(name);
-    const shadowed = old === undefined || old.entry.layer === layer ? [] : [...old.entry.shadowed, old.entry.layer];
-    const fs: FsEntry = { ...entry, layer, shadowed };
-    // A directory over a directory keeps its children and takes the new attributes.
-    if (old !== undefined && old.entry.type === "dir" && entry.type === "dir") old.entry = fs;
-    else parent.children.set(name, { entry: fs, children: new Map() });
   }
 
-  private ensureDir(path: string, layer: number): Node {
-    let n = this.root;
-    let at = "";
-    for (const part of path.split("/")) {
-      if (part === "") continue;
-      at += `/${part}`;
-      let c = n.children.get(part);
-      if (c === undefined || c.entry.type !== "dir") {
-        const entry: FsEntry = {
-          path: at,
-          type: "dir",
-          mode: 0o755,
-          uid: 0,
-          gid: 0,
-          size: 0,
-          mtime: 0,
-          layer,
-          shadowed: [],
-        };
-        c = { entry, children: new Map() };
-        n.children.set(part, c);
-      }
-      n = c;
+  /**
+   * The bytes of many regular files, reading each layer at most once, lowest layer first and in each layer's
+   * own order. Paths that share content (hard links) come in one call.
+   */
+  async readFiles(
+    paths: Iterable<string>,
+    visit: (paths: readonly string[], body: AsyncIterable<Uint8Array>) => Promise<void>,
+  ): Promise<void> {
+    const byLayer = new Map<number, Map<LayerEntry, string[]>>();
+    for (const path of paths) {
+      const ref = this.contentRef(path);
+      const wanted = byLayer.get(ref.layer) ?? new Map<LayerEntry, string[]>();
+      wanted.set(ref.entry, [...(wanted.get(ref.entry) ?? []), path]);
+      byLayer.set(ref.layer, wanted);
     }
-    return n;
+    for (const [index, wanted] of [...byLayer].sort(([a], [b]) => a - b)) {
+      for await (const { entry, body } of (this.layers[index] as Layer).contents([...wanted.keys()])) {
+        await visit(wanted.get(entry) ?? [], body);
+      }
+    }
   }
-
-  /** Removes `path` and its subtree if it came from a layer below `layer`. */
-  whiteout(path: string, layer: number): void {
-    const parent = this.node(parentOf(path));
-    const c = parent?.children.get(baseOf(path));
-    if (c !== undefined && c.entry.layer < layer) parent?.children.delete(baseOf(path));
-  }
-
-  /** Hides every child of `dir` that came from a layer below `layer`. */
-  opaque(dir: string, layer: number): void {
-    const n = this.node(dir);
-    if (n === undefined) return;
-    for (const [name, c] of n.children) if (c.entry.layer < layer) n.children.delete(name);
-  }
-}
-
-function byPath(a: { path: string }, b: { path: string }): number {
-  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 
 /**
- * Stacks layers bottom (index 0) to top, applying OCI whiteouts: `.wh.NAME` removes NAME from lower layers,
- * `.wh..wh..opq` hides all lower children of its directory wherever it sits in the layer; neither touches
- * entries of its own layer, and the markers never appear in the result.
+ * Stacks layers bottom (index 0) to top, reading each layer's entries once, as Docker and umoci apply them:
+ *
+ * - `.wh.NAME` removes NAME and its subtree from lower layers; `.wh..wh..opq` hides every lower entry of its
+ *   directory wherever it sits in the layer; neither affects entries of its own layer, and the markers never
+ *   appear in the tree. A marker name that is not a plain name (`.wh.`, `.wh..`) is a FormatError.
+ * - A directory over a directory takes the new attributes and keeps the children; any other entry over an
+ *   existing one replaces it and its subtree.
+ * - Parent directories are resolved through symlinks of lower layers (`lib -> usr/lib` puts `lib/x` at
+ *   `/usr/lib/x`); a parent that is a file is a FormatError.
+ * - A hard link must name an existing non-directory in its own or a lower layer, and keeps that content.
+ *
+ * Layers apply bottom to top, unlike go-containerregistry's mutate.Extract, so that each path can record
+ * the lower layers it shadowed and hard links resolve against the tree as it was.
  */
 export async function flatten(layers: readonly Layer[]): Promise<FsTree> {
-  const tree = new FsTree(layers.map((l) => l.id));
-  for (let i = 0; i < layers.length; i++) {
-    const layer = layers[i] as Layer;
-    for await (const e of layer.entries()) {
-      const name = baseOf(e.path);
-      if (name === OPAQUE) tree.opaque(parentOf(e.path), i);
-      else if (name.startsWith(WHITEOUT)) {
-        const target = name.slice(WHITEOUT.length);
-        if (target === "" || target === "." || target === "..") {
-          throw new FormatError(layer.id, 0, "whiteout", "a whiteout naming an entry of its directory", e.path);
-        }
-        tree.whiteout(`${parentOf(e.path) === "/" ? "" : parentOf(e.path)}/${target}`, i);
-      } else tree.put(e, i);
-    }
+  const tree = new FsTree(layers);
+  for (const [i, layer] of layers.entries()) {
+    for await (const e of layer.entries()) tree.apply(e, i);
   }
   return tree;
 }

@@ -2,21 +2,33 @@ import { createHash, type Hash } from "node:crypto";
 import { FormatError } from "../../errors.js";
 
 /** `sha256:<hex>` digests only: the one algorithm image archives use in practice. */
-export function parseDigest(digest: string, file: string): string {
+export function parseDigest(digest: string, file: string, offset = 0): string {
   const m = /^sha256:([0-9a-f]{64})$/.exec(digest);
-  if (m === null) throw new FormatError(file, 0, "descriptor digest", "sha256:<64 hex digits>", JSON.stringify(digest));
+  if (m === null)
+    throw new FormatError(file, offset, "descriptor digest", "sha256:<64 hex digits>", JSON.stringify(digest));
   return m[1] as string;
 }
 
+/** What a blob must be, and how to name it in an error: the archive, the blob's offset in it, what it is. */
 export interface Expected {
   readonly hex: string;
   readonly size?: number;
+  readonly file: string;
+  readonly offset: number;
+  readonly what: string;
+}
+
+function compare(e: Expected, size: number, hex: string): void {
+  if (e.size !== undefined && size !== e.size) {
+    throw new FormatError(e.file, e.offset, e.what, `${e.size} bytes as its descriptor says`, `${size}`);
+  }
+  if (hex !== e.hex) throw new FormatError(e.file, e.offset, e.what, `sha256:${e.hex}`, `sha256:${hex}`);
 }
 
 /**
- * Hashes a stream as a consumer reads it. `finish` reads whatever the consumer left (a decoder that stopped
- * early, or failed) and then compares size and sha256, so a corrupt blob is reported as a digest mismatch
- * rather than as whatever the decoder made of it.
+ * Hashes a stream as a consumer reads it. `finish` reads whatever the consumer left (bytes after a tar's
+ * end blocks, or after a decoder that failed) and then compares size and sha256, so a corrupt blob is
+ * reported as a digest mismatch rather than as whatever the decoder made of it.
  */
 export class DigestCheck {
   private readonly hash: Hash = createHash("sha256");
@@ -26,8 +38,6 @@ export class DigestCheck {
   constructor(
     input: AsyncIterable<Uint8Array>,
     private readonly expect: Expected,
-    private readonly file: string,
-    private readonly what: string,
   ) {
     this.it = input[Symbol.asyncIterator]();
   }
@@ -49,26 +59,11 @@ export class DigestCheck {
     while ((await this.next()) !== undefined) {
       // hashing what the consumer did not read
     }
-    if (this.expect.size !== undefined && this.size !== this.expect.size) {
-      throw new FormatError(
-        this.file,
-        0,
-        this.what,
-        `${this.expect.size} bytes as its descriptor says`,
-        `${this.size}`,
-      );
-    }
-    const got = this.hash.digest("hex");
-    if (got !== this.expect.hex)
-      throw new FormatError(this.file, 0, this.what, `sha256:${this.expect.hex}`, `sha256:${got}`);
+    compare(this.expect, this.size, this.hash.digest("hex"));
   }
 }
 
 /** The same check for a blob already in memory. */
-export function checkDigest(bytes: Uint8Array, expect: Expected, file: string, what: string): void {
-  if (expect.size !== undefined && bytes.length !== expect.size) {
-    throw new FormatError(file, 0, what, `${expect.size} bytes as its descriptor says`, `${bytes.length}`);
-  }
-  const got = createHash("sha256").update(bytes).digest("hex");
-  if (got !== expect.hex) throw new FormatError(file, 0, what, `sha256:${expect.hex}`, `sha256:${got}`);
+export function checkDigest(bytes: Uint8Array, expect: Expected): void {
+  compare(expect, bytes.length, createHash("sha256").update(bytes).digest("hex"));
 }

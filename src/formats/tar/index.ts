@@ -1,64 +1,51 @@
 import { FormatError } from "../../errors.js";
 import type { ByteSource } from "../../io/source.js";
-import { BLOCK, entryType, isZeroBlock, padded, parseHeader, parsePax, type TarEntryType } from "./header.js";
-import { cleanMemberPath } from "./path.js";
-
-export interface TarMember {
-  readonly path: string;
-  readonly type: TarEntryType;
-  readonly dataOffset: number;
-  readonly size: number;
-  readonly linkTarget?: string;
-}
+import { isMeta, MAX_META, PendingMeta, type TarEntry } from "./entry.js";
+import { BLOCK, isZeroBlock, padded, parseHeader, parsePax } from "./header.js";
 
 /**
- * Indexes an uncompressed tar by reading its headers only, jumping over the data: an image archive of
- * gigabytes is indexed in a few reads, and each blob is then read in place.
+ * Lists an uncompressed tar that sits on random-access storage by reading its headers only and jumping over
+ * the data: an image archive of gigabytes is indexed in a few hundred reads, and each member is then read
+ * in place at its dataOffset. Same rules as readTar.
  */
-export async function indexTar(src: ByteSource): Promise<Map<string, TarMember>> {
-  const members = new Map<string, TarMember>();
+export async function* walkTar(src: ByteSource): AsyncGenerator<TarEntry> {
+  const meta = new PendingMeta(src.name);
   let at = 0;
-  let pax = new Map<string, string>();
-  let longName: string | undefined;
-  let longLink: string | undefined;
-  while (at + BLOCK <= src.size) {
+  while (at < src.size) {
     const block = await src.read(at, BLOCK, "tar header");
-    if (isZeroBlock(block)) return members;
-    const h = parseHeader(block, src.name, at);
-    const dataAt = at + BLOCK;
-    if (h.typeflag === "x" || h.typeflag === "L" || h.typeflag === "K" || h.typeflag === "g") {
-      if (h.size > 1 << 20) throw new FormatError(src.name, at, "tar meta entry", "at most 1 MiB", String(h.size));
-      const data = await src.read(dataAt, h.size, "tar meta entry");
-      if (h.typeflag === "x") pax = parsePax(data, src.name, dataAt);
-      else if (h.typeflag !== "g") {
-        const nul = data.indexOf(0);
-        const text = new TextDecoder().decode(nul < 0 ? data : data.subarray(0, nul));
-        if (h.typeflag === "L") longName = text;
-        else longLink = text;
+    if (isZeroBlock(block)) {
+      if (at + 2 * BLOCK <= src.size && !isZeroBlock(await src.read(at + BLOCK, BLOCK, "tar end"))) {
+        throw new FormatError(src.name, at + BLOCK, "tar end", "a second zero block", "a header after a zero block");
       }
-      at = dataAt + padded(h.size);
+      return;
+    }
+    const h = parseHeader(block, src.name, at);
+    if (isMeta(h.typeflag)) {
+      if (h.size > MAX_META)
+        throw new FormatError(src.name, at, "tar meta entry", `at most ${MAX_META} bytes`, String(h.size));
+      const data = await src.read(at + BLOCK, h.size, "tar meta entry");
+      meta.add(h.typeflag, data, (d) => parsePax(d, src.name, at + BLOCK));
+      at += BLOCK + padded(h.size);
       continue;
     }
-    const type = entryType(h.typeflag);
-    if (type === undefined) throw new FormatError(src.name, at, "tar header typeflag", "a known type", h.typeflag);
-    const size = pax.has("size") ? Number(pax.get("size")) : h.size;
-    const path = cleanMemberPath(pax.get("path") ?? longName ?? h.name, src.name, at);
-    const link = pax.get("linkpath") ?? longLink ?? h.linkname;
-    if (dataAt + size > src.size) {
-      throw new FormatError(src.name, dataAt, `data of ${path}`, `${size} bytes`, `end of input at ${src.size}`);
+    const entry = meta.entry(h, at);
+    if (entry.dataOffset + entry.size > src.size) {
+      throw new FormatError(
+        src.name,
+        entry.dataOffset,
+        `data of ${entry.path}`,
+        `${entry.size} bytes`,
+        `end of input at ${src.size}`,
+      );
     }
-    members.set(path, {
-      path,
-      type,
-      dataOffset: dataAt,
-      size: type === "file" ? size : 0,
-      ...(type === "symlink" ? { linkTarget: link } : {}),
-      ...(type === "hardlink" ? { linkTarget: cleanMemberPath(link, src.name, at) } : {}),
-    });
-    pax = new Map();
-    longName = undefined;
-    longLink = undefined;
-    at = dataAt + padded(type === "file" ? size : 0);
+    yield entry;
+    at = entry.dataOffset + padded(entry.size);
   }
-  throw new FormatError(src.name, at, "tar archive", "two zero blocks at the end", "end of input");
+}
+
+/** walkTar's entries by path; a path stored twice keeps its last member, as extraction would. */
+export async function indexTar(src: ByteSource): Promise<Map<string, TarEntry>> {
+  const members = new Map<string, TarEntry>();
+  for await (const e of walkTar(src)) members.set(e.path, e);
+  return members;
 }

@@ -1,0 +1,94 @@
+import { type ByteSource, streamSource } from "../../io/source.js";
+import { type Compression, decompressStream, sniff } from "../compress/index.js";
+import { BLOCK, parseHeader } from "../tar/header.js";
+import { DigestCheck } from "./digest.js";
+
+export interface ImageLayer {
+  /** 0 for the bottom layer. */
+  readonly index: number;
+  /** The digest the archive names the layer by: the stored blob's for OCI layouts, the diff_id for `docker save`. */
+  readonly digest: string;
+  /** sha256 of the uncompressed tar, from the config's rootfs.diff_ids. */
+  readonly diffId: string;
+  /** The media type the manifest declares (absent in a legacy `docker save`); not trusted for decoding. */
+  readonly mediaType?: string;
+  /** The stored size in bytes. */
+  readonly size: number;
+  /** How the blob is stored, sniffed from its first bytes. */
+  readonly compression: Compression | "none";
+  /** The stored blob, read in place inside the archive. */
+  readonly blob: ByteSource;
+  /**
+   * The layer as an uncompressed tar stream. The stored blob's digest (or, for `docker save`, the diff_id of
+   * the tar) is checked when the stream ends; a consumer that stops early skips the check.
+   */
+  open(): AsyncIterable<Uint8Array>;
+}
+
+/**
+ * A layer streams, so its decoded size costs time, not memory; still, a decompression bomb must end. A real
+ * layer stays under 1 GiB or compresses less than 1024:1 (gzip cannot do better than about 1032:1).
+ */
+export const maxLayerOutput = (stored: number): number => Math.max(2 ** 30, stored * 1024);
+
+/**
+ * The blob's compression from its magic, whatever the media type says (Docker 25 keeps registry compression
+ * under plain tar names). A blob that starts with a valid tar header is a tar even if its first member's
+ * name happens to look like a magic (`BZh…`, `]\0\0`).
+ */
+async function sniffLayer(blob: ByteSource): Promise<Compression | "none"> {
+  const head = await blob.read(0, Math.min(BLOCK, blob.size), "layer magic");
+  if (head.length === BLOCK) {
+    try {
+      parseHeader(head, blob.name, 0);
+      return "none";
+    } catch {
+      // not a tar header: look for a compression magic
+    }
+  }
+  return sniff(head) ?? "none";
+}
+
+export interface LayerSpec {
+  readonly index: number;
+  readonly digest: string;
+  readonly diffId: string;
+  readonly mediaType?: string;
+  /** Where the blob sits in the archive, for errors. */
+  readonly archive: string;
+  readonly offset: number;
+  /** Which bytes the digest covers: the blob as stored (OCI) or the uncompressed tar (`docker save`). */
+  readonly verify: "stored" | "uncompressed";
+}
+
+export async function makeLayer(spec: LayerSpec, blob: ByteSource): Promise<ImageLayer> {
+  const compression = await sniffLayer(blob);
+  const what = `layer ${spec.index} blob ${spec.digest}`;
+  const expect = { hex: spec.digest.slice("sha256:".length), file: spec.archive, offset: spec.offset, what };
+  return {
+    index: spec.index,
+    digest: spec.digest,
+    diffId: spec.diffId,
+    ...(spec.mediaType !== undefined ? { mediaType: spec.mediaType } : {}),
+    size: blob.size,
+    compression,
+    blob,
+    async *open() {
+      const stored = spec.verify === "stored" ? new DigestCheck(streamSource(blob), expect) : undefined;
+      const raw = stored ? stored.stream() : streamSource(blob);
+      const tar =
+        compression === "none"
+          ? raw
+          : decompressStream(compression, raw, { name: blob.name, maxOutput: maxLayerOutput(blob.size) });
+      const plain = stored ? undefined : new DigestCheck(tar, { ...expect, what: `layer ${spec.index} tar` });
+      try {
+        yield* plain ? plain.stream() : tar;
+      } catch (err) {
+        // A corrupt blob usually fails the decoder first; the digest is the better diagnosis.
+        await stored?.finish();
+        throw err;
+      }
+      await (stored ?? plain)?.finish();
+    },
+  };
+}
