@@ -14,24 +14,49 @@ const KINDS: Partial<Record<CompressorName, Compression>> = {
   zstd: "zstd",
 };
 
+/** zstd's largest block (RFC 8878 section 3.1.1.2.4): no block decodes to more. */
+const ZSTD_BLOCK_MAX = 128 << 10;
+
 /**
- * A zstd frame states its decoded size up front and decoders allocate it: a frame claiming more than the
- * block can hold is refused before decoding (RFC 8878 section 3.1.1.1).
+ * Where a zstd frame ends and the most it can decode to (RFC 8878 section 3.1.1), from its header and block
+ * headers alone: decoders allocate the size a frame declares, or grow without bound on a frame that states
+ * none, so both are checked against the block size before decoding. undefined: not a whole frame.
  */
-function zstdDeclaredSize(b: Uint8Array): number | undefined {
+function zstdFrame(b: Uint8Array): { end: number; bound: number } | undefined {
   if (b.length < 6 || b[0] !== 0x28 || b[1] !== 0xb5 || b[2] !== 0x2f || b[3] !== 0xfd) return undefined;
   const v = new DataView(b.buffer, b.byteOffset, b.length);
   const fhd = v.getUint8(4);
   const single = (fhd & 0x20) !== 0;
-  const fcs = fhd >> 6;
-  const dictionaryIdSize = [0, 1, 2, 4][fhd & 3] as number;
-  const at = 5 + (single ? 0 : 1) + dictionaryIdSize;
-  const size = fcs === 0 ? (single ? 1 : 0) : 1 << fcs;
-  if (size === 0 || at + size > b.length) return undefined;
-  if (size === 1) return v.getUint8(at);
-  if (size === 2) return v.getUint16(at, true) + 256;
-  if (size === 4) return v.getUint32(at, true);
-  return Number(v.getBigUint64(at, true));
+  let at = 5;
+  let window = 0;
+  if (!single) {
+    const wd = v.getUint8(at++);
+    const base = 2 ** (10 + (wd >> 3));
+    window = base + (base / 8) * (wd & 7);
+  }
+  at += [0, 1, 2, 4][fhd & 3] as number;
+  const fcsSize = fhd >> 6 === 0 ? (single ? 1 : 0) : 1 << (fhd >> 6);
+  if (at + fcsSize > b.length) return undefined;
+  let declared: number | undefined;
+  if (fcsSize === 1) declared = v.getUint8(at);
+  else if (fcsSize === 2) declared = v.getUint16(at, true) + 256;
+  else if (fcsSize === 4) declared = v.getUint32(at, true);
+  else if (fcsSize === 8) declared = Number(v.getBigUint64(at, true));
+  at += fcsSize;
+  const blockMax = Math.min(single ? (declared ?? 0) : window, ZSTD_BLOCK_MAX);
+  let bound = 0;
+  for (let last = false; !last; ) {
+    if (at + 3 > b.length) return undefined;
+    const h = v.getUint16(at, true) | (v.getUint8(at + 2) << 16);
+    const type = (h >> 1) & 3;
+    const size = h >>> 3;
+    if (type === 3) return undefined;
+    last = (h & 1) === 1;
+    at += 3 + (type === 1 ? 1 : size);
+    bound += type === 2 ? blockMax : size;
+  }
+  if (fhd & 4) at += 4; // content checksum
+  return at > b.length ? undefined : { end: at, bound: declared ?? bound };
 }
 
 /**
@@ -52,8 +77,17 @@ export async function blockCodec(src: ByteSource, compressor: CompressorName): P
   if (kind === "zstd") await loadNativeZstd();
   return (bytes, maxSize, at, what) => {
     if (kind === "zstd") {
-      const declared = zstdDeclaredSize(bytes);
-      if (declared !== undefined && declared > maxSize) throw new LimitError(src.name, at, what, maxSize, declared);
+      const frame = zstdFrame(bytes);
+      if (frame === undefined || frame.end !== bytes.length) {
+        throw new FormatError(
+          src.name,
+          at,
+          what,
+          `one whole zstd frame of ${bytes.length} bytes`,
+          frame ? `${frame.end} bytes` : "none",
+        );
+      }
+      if (frame.bound > maxSize) throw new LimitError(src.name, at, what, maxSize, frame.bound);
     }
     try {
       return decompressBlock(kind, bytes, maxSize, src.name);

@@ -38,10 +38,10 @@ export class FileData {
   ) {}
 
   /**
-   * One stored block at `at`: `want` bytes once decoded. `from` is where its size word and position come
-   * from (the inode, the fragment table), named when they are what is wrong.
+   * The stored bytes of one block at `at`. `from` is where its size word and position come from (the inode,
+   * the fragment table), named when they are what is wrong.
    */
-  private async block(word: number, at: number, want: number, what: string, from: number): Promise<Uint8Array> {
+  private async fetch(word: number, at: number, what: string, from: number): Promise<Uint8Array> {
     const stored = word & DATA_SIZE_MASK;
     if ((word & ~(DATA_SIZE_MASK | DATA_UNCOMPRESSED)) !== 0 || stored > this.sb.blockSize) {
       throw new FormatError(
@@ -61,7 +61,11 @@ export class FileData {
         `${at}`,
       );
     }
-    const raw = await this.src.read(at, stored, what);
+    return this.src.read(at, stored, what);
+  }
+
+  /** A fetched block decoded (or taken as stored), checked to hold at least `want` bytes. */
+  private decodeBlock(word: number, raw: Uint8Array, at: number, want: number, what: string): Uint8Array {
     const data = word & DATA_UNCOMPRESSED ? raw : this.decode(raw, this.sb.blockSize, at, what);
     if (data.length < want) throw new FormatError(this.src.name, at, what, `${want} bytes decoded`, `${data.length}`);
     return data;
@@ -71,7 +75,9 @@ export class FileData {
     const hit = this.fragmentBlocks.get(index);
     if (hit !== undefined) return hit;
     const f = await this.fragments.entry(index, at);
-    const data = await this.block(f.size, f.start, 0, `fragment block ${index}`, this.sb.fragmentTableStart ?? at);
+    const what = `fragment block ${index}`;
+    const raw = await this.fetch(f.size, f.start, what, this.sb.fragmentTableStart ?? at);
+    const data = this.decodeBlock(f.size, raw, f.start, 0, what);
     this.fragmentBlocks.set(index, data);
     if (this.fragmentBlocks.size > FRAGMENT_CACHE) {
       this.fragmentBlocks.delete(this.fragmentBlocks.keys().next().value as number);
@@ -90,23 +96,29 @@ export class FileData {
     let pos = file.blocksStart;
     const first = Math.floor(start / bs);
     for (let k = 0; k < Math.min(first, blocks.length); k++) pos += (blocks[k] as number) & DATA_SIZE_MASK;
-    for (let k = first; k < blocks.length && k * bs < end; k++) {
+    const last = Math.min(blocks.length, Math.ceil(end / bs));
+    const what = (k: number) => `data block ${k} of a file`;
+    // One block ahead is read while the current one is decoded and consumed.
+    const ahead = (k: number, p: number): Promise<Uint8Array> | undefined => {
+      const word = blocks[k] as number;
+      if (k >= last || word === SPARSE_BLOCK) return undefined;
+      const read = this.fetch(word, p, what(k), at);
+      read.catch(() => undefined); // awaited below, or dropped when the consumer stops early
+      return read;
+    };
+    let pending = ahead(first, pos);
+    for (let k = first; k < last; k++) {
       const word = blocks[k] as number;
       const want = Math.min(bs, size - k * bs);
+      const current = pending;
+      const next = pos + (word & DATA_SIZE_MASK);
+      pending = ahead(k + 1, next);
       const data =
-        word === SPARSE_BLOCK
-          ? new Uint8Array(want)
-          : await this.block(word, pos, want, `data block ${k} of a file`, at);
+        current === undefined ? new Uint8Array(want) : this.decodeBlock(word, await current, pos, want, what(k));
       if (data.length !== want) {
-        throw new FormatError(
-          this.src.name,
-          pos,
-          `data block ${k} of a file`,
-          `${want} bytes decoded`,
-          `${data.length}`,
-        );
+        throw new FormatError(this.src.name, pos, what(k), `${want} bytes decoded`, `${data.length}`);
       }
-      pos += word & DATA_SIZE_MASK;
+      pos = next;
       yield data.subarray(Math.max(0, start - k * bs), Math.min(want, end - k * bs));
     }
     const tailStart = blocks.length * bs;
