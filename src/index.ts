@@ -100,8 +100,22 @@ export type { LdCacheLib } from "./formats/ldcache/write.js";
 export { compareLdCacheLibs, writeLdCache } from "./formats/ldcache/write.js";
 export type { Image, ImageConfig, ImageLayer, Platform } from "./formats/oci/archive.js";
 export { DEFAULT_PLATFORM, openImageArchive, parsePlatform } from "./formats/oci/archive.js";
-export type { Inode, InodeType, Superblock, WalkEntry } from "./formats/squashfs/reader.js";
+export * as squashfsFormat from "./formats/squashfs/format.js";
+export type {
+  CompressorOptions,
+  DirectoryEntry,
+  FileRange,
+  Inode,
+  InodeKind,
+  InodeType,
+  Superblock,
+  WalkEntry,
+} from "./formats/squashfs/reader.js";
 export { SquashFs } from "./formats/squashfs/reader.js";
+export {
+  flagNames as squashfsFlagNames,
+  readSuperblock as readSquashfsSuperblock,
+} from "./formats/squashfs/superblock.js";
 export type { TarEntry } from "./formats/tar/reader.js";
 export { readTar } from "./formats/tar/reader.js";
 export type { Certificate } from "./formats/x509/index.js";
