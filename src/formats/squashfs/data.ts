@@ -66,7 +66,8 @@ export class FileData {
 
   /** A fetched block decoded (or taken as stored), checked to hold at least `want` bytes. */
   private decodeBlock(word: number, raw: Uint8Array, at: number, want: number, what: string): Uint8Array {
-    const data = word & DATA_UNCOMPRESSED ? raw : this.decode(raw, this.sb.blockSize, at, what);
+    // A stored block may be a view of the caller's buffer: hand out a copy, never the source itself.
+    const data = word & DATA_UNCOMPRESSED ? raw.slice() : this.decode(raw, this.sb.blockSize, at, what);
     if (data.length < want) throw new FormatError(this.src.name, at, what, `${want} bytes decoded`, `${data.length}`);
     return data;
   }
@@ -144,6 +145,7 @@ export class FileData {
       );
     }
     const from = file.fragmentOffset + Math.max(0, start - tailStart);
-    yield block.subarray(from, file.fragmentOffset + (end - tailStart));
+    // A copy: the fragment block stays cached for the files that share it.
+    yield block.slice(from, file.fragmentOffset + (end - tailStart));
   }
 }

@@ -11,7 +11,7 @@ import {
   metadataRef,
   type Superblock,
 } from "./format.js";
-import type { MetadataCache, MetadataCursor, Region } from "./metadata.js";
+import type { MetadataCache, Region } from "./metadata.js";
 
 /** One name in a directory listing, with where its inode is. */
 export interface DirectoryEntry {
@@ -48,14 +48,6 @@ export class DirectoryReader {
     readonly region: Region,
   ) {}
 
-  /** The listing's length, checked against what the table can hold. */
-  private length(dir: DirInode, c: MetadataCursor): number {
-    const left = dir.fileSize - DIR_SIZE_EXTRA;
-    if (dir.fileSize < DIR_SIZE_EXTRA)
-      throw c.error(`a directory size of at least ${DIR_SIZE_EXTRA}`, `${dir.fileSize}`);
-    return left;
-  }
-
   /**
    * Visits the entries from the listing start, or from byte `from` of the listing in the metadata block
    * `fromBlock` (a directory index position), until `visit` returns true. Names are views into the cached
@@ -65,7 +57,9 @@ export class DirectoryReader {
     const offset = from === 0 ? dir.offset : (dir.offset + from) % METADATA_SIZE;
     const c = this.cache.cursor(this.region, metadataRef(fromBlock, offset), "directory listing");
     if (dir.offset >= METADATA_SIZE) throw c.error("a listing offset below 8192", `${dir.offset}`);
-    const size = this.length(dir, c);
+    if (dir.fileSize < DIR_SIZE_EXTRA)
+      throw c.error(`a directory size of at least ${DIR_SIZE_EXTRA}`, `${dir.fileSize}`);
+    const size = dir.fileSize - DIR_SIZE_EXTRA;
     const inodeBlocks = this.sb.directoryTableStart - this.sb.inodeTableStart;
     const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.length);
     let pos = from;
@@ -130,8 +124,8 @@ export class DirectoryReader {
     let fromBlock = dir.startBlock;
     if (dir.type === 8) {
       for (const ix of dir.index) {
-        if (compareNames(ix.name, name) > 0) break;
-        if (ix.index <= from && from !== 0) break;
+        // Stop at the first block starting past the name, or at an index that does not move forward.
+        if (compareNames(ix.name, name) > 0 || (from !== 0 && ix.index <= from)) break;
         from = ix.index;
         fromBlock = ix.startBlock;
       }

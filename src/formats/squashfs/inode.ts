@@ -56,7 +56,7 @@ export interface Inode {
   readonly disk: DiskInode;
 }
 
-export const inodeRegion = (sb: Superblock): Region => ({
+const inodeRegion = (sb: Superblock): Region => ({
   name: "inode table",
   start: sb.inodeTableStart,
   end: sb.directoryTableStart,

@@ -44,12 +44,6 @@ export class MetadataCache {
   }
 
   async block(at: number, region: Region): Promise<Block> {
-    const hit = this.blocks.get(at);
-    if (hit !== undefined) {
-      this.blocks.delete(at);
-      this.blocks.set(at, hit);
-      return hit;
-    }
     const what = `${region.name} metadata block`;
     if (at < region.start || at + METADATA_HEADER_SIZE > region.end) {
       // A reference from a damaged record: name the table it should point into.
@@ -60,6 +54,12 @@ export class MetadataCache {
         `a block between ${region.start} and ${region.end}`,
         `one at ${at}`,
       );
+    }
+    const hit = this.blocks.get(at);
+    if (hit !== undefined) {
+      this.blocks.delete(at);
+      this.blocks.set(at, hit);
+      return hit;
     }
     // One read for the header and the longest payload that fits in the region.
     const raw = await this.src.read(at, Math.min(METADATA_HEADER_SIZE + METADATA_SIZE, region.end - at), what);
@@ -124,6 +124,10 @@ export class MetadataCursor {
   }
 
   private async load(): Promise<Uint8Array> {
+    // Records run on into the next block only from a full one: every block of a table but its last is.
+    if (this.data !== undefined && this.data.length !== METADATA_SIZE) {
+      throw this.error(`a full ${METADATA_SIZE}-byte block before the next`, `${this.data.length} bytes`);
+    }
     const b = await this.cache.block(this.nextAt, this.region);
     this.blockAt = this.nextAt;
     this.nextAt = b.next;
