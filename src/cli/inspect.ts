@@ -1,15 +1,23 @@
 import { parseArgs } from "node:util";
+import { FormatError, LimitError } from "../errors.js";
+import type { CpioEntry } from "../formats/cpio/reader.js";
 import { listInitramfs } from "../formats/initramfs/index.js";
-import { DEFAULT_PLATFORM, type Image, openImageArchive, parsePlatform } from "../formats/oci/archive.js";
-import { flattenImage, readImageFile } from "../image/image-layers.js";
-import type { FsEntry, FsTree } from "../image/tree.js";
-import { BufferSource } from "../io/source.js";
+import {
+  DEFAULT_PLATFORM,
+  type Image,
+  openImageArchive,
+  type Platform,
+  parsePlatform,
+  platformText,
+} from "../formats/oci/archive.js";
+import { flattenImage, imageFileSource } from "../image/image-layers.js";
+import type { EntryType, FsEntry, FsTree } from "../image/tree.js";
 import { type Command, EXIT_INPUT, EXIT_OK } from "./command.js";
 
-/** An initramfs is read whole into memory to split it; Talos' are tens of MiB. */
+/** An initramfs in a compressed layer is read into memory to be split; Talos' are tens of MiB. */
 const MAX_INITRAMFS = 1 << 30;
 
-const TYPE_CHAR: Record<FsEntry["type"], string> = {
+const TYPE_CHAR: Record<EntryType, string> = {
   file: "-",
   dir: "d",
   symlink: "l",
@@ -20,10 +28,9 @@ const TYPE_CHAR: Record<FsEntry["type"], string> = {
   socket: "s",
 };
 
-/** `drwxr-xr-x`, as ls writes it, with setuid, setgid and sticky bits as s/S and t/T. */
-export function modeString(type: FsEntry["type"], mode: number): string {
-  const bits = "rwxrwxrwx";
-  const chars = [...bits].map((c, i) => (mode & (1 << (8 - i)) ? c : "-"));
+/** `drwxr-xr-x`, as ls writes it (`h` for a hard link, as tar -tv does), setuid/setgid/sticky as s/S, t/T. */
+export function modeString(type: EntryType, mode: number): string {
+  const chars = [..."rwxrwxrwx"].map((c, i) => (mode & (1 << (8 - i)) ? c : "-"));
   const special = (bit: number, at: number, on: string) => {
     if (mode & bit) chars[at] = chars[at] === "x" ? on : on.toUpperCase();
   };
@@ -33,9 +40,11 @@ export function modeString(type: FsEntry["type"], mode: number): string {
   return TYPE_CHAR[type] + chars.join("");
 }
 
-function layerName(image: Image, index: number): string {
-  return index < 0 ? "-" : `${index}:${(image.layers[index]?.digest ?? "").slice(7, 19)}`;
-}
+/** `index:first 12 hex digits of the digest`, the layer column. */
+const layerName = (image: Image, index: number): string =>
+  index < 0 ? "-" : `${index}:${(image.layers[index]?.digest ?? "").slice(7, 19)}`;
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
 function entryJson(image: Image, e: FsEntry) {
   return {
@@ -45,34 +54,169 @@ function entryJson(image: Image, e: FsEntry) {
     uid: e.uid,
     gid: e.gid,
     size: e.size,
+    mtime: e.mtime,
     ...(e.linkTarget !== undefined ? { linkTarget: e.linkTarget } : {}),
-    layer: layerName(image, e.layer),
-    shadowed: e.shadowed.map((i) => layerName(image, i)),
+    ...(e.rdev ? { rdev: e.rdev } : {}),
+    ...(e.xattrs.size > 0 ? { xattrs: Object.fromEntries([...e.xattrs].map(([k, v]) => [k, hex(v)])) } : {}),
+    layer: e.layer,
+    layerDigest: image.layers[e.layer]?.digest ?? null,
+    shadowed: e.shadowed,
+    ...(e.implicit ? { implicit: true } : {}),
+    ...(e.writtenAs !== undefined ? { writtenAs: e.writtenAs } : {}),
   };
 }
 
-function entryLine(image: Image, e: FsEntry): string {
-  const link =
-    e.linkTarget === undefined ? "" : e.type === "hardlink" ? ` link to ${e.linkTarget}` : ` -> ${e.linkTarget}`;
-  const shadows = e.shadowed.length > 0 ? `  (shadows ${e.shadowed.map((i) => layerName(image, i)).join(", ")})` : "";
-  return `${modeString(e.type, e.mode)} ${`${e.uid}/${e.gid}`.padEnd(9)} ${String(e.size).padStart(10)}  ${layerName(image, e.layer).padEnd(14)} ${e.path}${link}${shadows}`;
+/** One ls-like line; columns padded to the widths of the whole listing so the output lines up. */
+function entryLines(image: Image, entries: readonly FsEntry[]): string[] {
+  const size = (e: FsEntry) => (e.rdev ? `${e.rdev.major},${e.rdev.minor}` : String(e.size));
+  const owner = (e: FsEntry) => `${e.uid}/${e.gid}`;
+  const wOwner = Math.max(0, ...entries.map((e) => owner(e).length));
+  const wSize = Math.max(0, ...entries.map((e) => size(e).length));
+  const wLayer = Math.max(0, ...entries.map((e) => layerName(image, e.layer).length));
+  return entries.map((e) => {
+    const link =
+      e.linkTarget === undefined ? "" : e.type === "hardlink" ? ` link to ${e.linkTarget}` : ` -> ${e.linkTarget}`;
+    const notes = [
+      ...(e.shadowed.length > 0 ? [`shadows ${e.shadowed.map((i) => layerName(image, i)).join(", ")}`] : []),
+      ...(e.implicit ? ["implicit"] : []),
+      ...(e.writtenAs !== undefined ? [`written as ${e.writtenAs}`] : []),
+    ];
+    return [
+      modeString(e.type, e.mode),
+      owner(e).padEnd(wOwner),
+      size(e).padStart(wSize),
+      layerName(image, e.layer).padEnd(wLayer),
+      `${e.path}${link}${notes.length > 0 ? `  (${notes.join("; ")})` : ""}`,
+    ].join("  ");
+  });
 }
 
-async function initramfsReport(image: Image, tree: FsTree, path: string, json: boolean): Promise<string> {
-  const bytes = await readImageFile(image, tree, path, MAX_INITRAMFS);
-  const segments = await listInitramfs(new BufferSource(`${image.file}!${path}`, bytes));
-  if (json) return JSON.stringify({ path, segments }, null, 2);
-  const lines = [`${path}: ${segments.length} segment(s)`];
+function imagePlatform(image: Image): string {
+  const { os, architecture, variant } = image.config;
+  return os && architecture ? platformText({ os, architecture, ...(variant ? { variant } : {}) }) : "unknown";
+}
+
+function imageJson(image: Image) {
+  return {
+    image: image.file,
+    format: image.format,
+    ...(image.name !== undefined ? { name: image.name } : {}),
+    platform: imagePlatform(image),
+    ...(image.talosVersion !== undefined ? { talosVersion: image.talosVersion } : {}),
+    labels: image.config.labels,
+    env: image.config.env,
+    layers: image.layers.map((l) => ({
+      index: l.index,
+      digest: l.digest,
+      diffId: l.diffId,
+      ...(l.mediaType !== undefined ? { mediaType: l.mediaType } : {}),
+      size: l.size,
+      compression: l.compression,
+    })),
+  };
+}
+
+function imageHeader(image: Image): string[] {
+  const rows: [string, string][] = [
+    ["image", image.file],
+    ["format", image.format],
+    ...(image.name !== undefined ? [["name", image.name] as [string, string]] : []),
+    ["platform", imagePlatform(image)],
+    ...(image.talosVersion !== undefined ? [["talos", image.talosVersion] as [string, string]] : []),
+    ...image.layers.map((l): [string, string] => [
+      `layer ${l.index}`,
+      `${l.digest}  ${l.compression}  ${l.size} bytes`,
+    ]),
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`);
+}
+
+function cpioLine(e: CpioEntry): string {
+  const size = e.type === "char" || e.type === "block" ? `${e.rdevmajor},${e.rdevminor}` : String(e.size);
+  const link = e.linkTarget !== undefined ? ` -> ${e.linkTarget}` : "";
+  return `  ${modeString(e.type, e.mode & 0o7777)}  ${e.uid}/${e.gid}  ${size.padStart(10)}  ${e.name}${link}`;
+}
+
+async function initramfsReport(image: Image, tree: FsTree, entry: FsEntry, json: boolean): Promise<string> {
+  const src = await imageFileSource(image, tree, entry.path, MAX_INITRAMFS);
+  const segments = await listInitramfs(src);
+  if (json) {
+    return JSON.stringify({ ...imageJson(image), path: entry.path, layer: entry.layer, segments }, null, 2);
+  }
+  const lines = [
+    ...imageHeader(image),
+    "",
+    `${entry.path}  ${layerName(image, entry.layer)}  ${entry.size} bytes  ${segments.length} segments`,
+  ];
   for (const s of segments) {
     lines.push(
-      `segment ${s.index}: ${s.compression}, offset ${s.offset}, ${s.length} bytes, ${s.entries.length} entries`,
+      `segment ${s.index}  ${s.compression}  offset ${s.offset}  length ${s.length}  ${s.entries.length} entries`,
     );
-    for (const e of s.entries) lines.push(`  ${e.name}  ${e.size}`);
+    for (const e of s.entries) lines.push(cpioLine(e));
   }
   return lines.join("\n");
 }
 
+/** A file named like Talos' boot assets' initramfs: `initramfs.xz`, `initramfs-amd64.xz`, `initramfs.img`. */
 const isInitramfs = (path: string): boolean => /\/initramfs[^/]*$/.test(path);
+
+/** Errors that mean the input (or the command line) is unusable, as opposed to a bug. */
+function inputError(err: unknown): err is Error {
+  return (
+    err instanceof FormatError ||
+    err instanceof LimitError ||
+    err instanceof UsageError ||
+    (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string")
+  );
+}
+
+class UsageError extends Error {}
+
+function parseCommandLine(argv: string[], usage: string) {
+  let values: { json?: boolean; platform?: string };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { json: { type: "boolean" }, platform: { type: "string" } },
+    }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${usage}`);
+  }
+  const [file, path, extra] = positionals;
+  if (file === undefined || extra !== undefined) throw new UsageError(usage);
+  let platform: Platform | undefined;
+  try {
+    platform = values.platform === undefined ? undefined : parsePlatform(values.platform);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return { file, path, json: values.json === true, platform };
+}
+
+async function report(file: string, path: string | undefined, json: boolean, platform?: Platform): Promise<string> {
+  const image = await openImageArchive(file, platform);
+  try {
+    const tree = await flattenImage(image);
+    if (path === undefined) {
+      const entries = [...tree.walk()];
+      return json
+        ? JSON.stringify({ ...imageJson(image), entries: entries.map((e) => entryJson(image, e)) }, null, 2)
+        : [...imageHeader(image), "", ...entryLines(image, entries)].join("\n");
+    }
+    const entry = tree.get(path);
+    if (entry === undefined) throw new UsageError(`${file}: no ${path} in the image`);
+    if (entry.content !== undefined && isInitramfs(entry.path)) return await initramfsReport(image, tree, entry, json);
+    const entries = [entry, ...(entry.type === "dir" ? tree.children(entry.path) : [])];
+    return json
+      ? JSON.stringify({ ...imageJson(image), path, entries: entries.map((e) => entryJson(image, e)) }, null, 2)
+      : [...imageHeader(image), "", ...entryLines(image, entries)].join("\n");
+  } finally {
+    await image.close();
+  }
+}
 
 export const inspect: Command = {
   name: "inspect",
@@ -80,61 +224,28 @@ export const inspect: Command = {
   usage: [
     "Usage: talos-ext inspect IMAGE.tar [PATH] [--json] [--platform os/arch[/variant]]",
     "",
-    "IMAGE.tar is a `docker save` archive (legacy or Docker 25+) or an OCI layout tar.",
-    "Without PATH, lists every path of the flattened image: mode, uid/gid, size, the layer that provides it",
-    "(index:digest) and the lower layers it shadows. With PATH, that entry and a directory's children; for an",
-    "initramfs (e.g. /usr/install/amd64/initramfs.xz), its segments with compression, offset, length and entries.",
+    "IMAGE.tar is a `docker save` archive (Docker <= 24, or 25+ with its OCI layout) or an OCI layout tar.",
+    "Prints the image (format, platform, Talos version, layers: digest, compression, stored size), then",
+    "every path of the flattened image, sorted: mode, uid/gid, size (major,minor for devices), the layer",
+    "that provides it (index:digest) and the lower layers it shadows. With PATH, that entry and, for a",
+    "directory, its children; for an initramfs (e.g. /usr/install/amd64/initramfs.xz), its segments",
+    "(compression, offset, length) and each segment's cpio entries.",
     "",
     "  --json       one JSON document instead of text",
-    `  --platform   the platform to pick from a multi-platform index (default ${DEFAULT_PLATFORM.os}/${DEFAULT_PLATFORM.architecture})`,
+    `  --platform   the image to take from a multi-platform index (default ${platformText(DEFAULT_PLATFORM)});`,
+    "               when given, a single-platform archive must match it",
+    "",
+    "Exit status: 0 listed, 2 unreadable or invalid input (the message names the file, offset and structure).",
   ].join("\n"),
   async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { json: { type: "boolean", default: false }, platform: { type: "string" } },
-    });
-    const [file, path, extra] = positionals;
-    if (file === undefined || extra !== undefined) {
-      process.stderr.write(`${this.usage}\n`);
-      return EXIT_INPUT;
-    }
-    const image = await openImageArchive(file, values.platform ? parsePlatform(values.platform) : DEFAULT_PLATFORM);
     try {
-      const tree = await flattenImage(image);
-      let out: string;
-      if (path === undefined) {
-        const entries = [...tree.walk()];
-        out = values.json
-          ? JSON.stringify(
-              {
-                image: file,
-                layers: image.layers.map((l) => l.digest),
-                entries: entries.map((e) => entryJson(image, e)),
-              },
-              null,
-              2,
-            )
-          : entries.map((e) => entryLine(image, e)).join("\n");
-      } else {
-        const entry = tree.get(path);
-        if (entry === undefined) throw new Error(`${file}: no ${path} in the image`);
-        if (entry.type === "file" && isInitramfs(path)) out = await initramfsReport(image, tree, path, values.json);
-        else {
-          const entries = [entry, ...(entry.type === "dir" ? tree.children(path) : [])];
-          out = values.json
-            ? JSON.stringify(
-                entries.map((e) => entryJson(image, e)),
-                null,
-                2,
-              )
-            : entries.map((e) => entryLine(image, e)).join("\n");
-        }
-      }
-      process.stdout.write(`${out}\n`);
+      const { file, path, json, platform } = parseCommandLine(argv, this.usage);
+      process.stdout.write(`${await report(file, path, json, platform)}\n`);
       return EXIT_OK;
-    } finally {
-      await image.close();
+    } catch (err) {
+      if (!inputError(err)) throw err;
+      process.stderr.write(`talos-ext inspect: ${err.message}\n`);
+      return EXIT_INPUT;
     }
   },
 };

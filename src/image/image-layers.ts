@@ -1,82 +1,23 @@
 import { LimitError } from "../errors.js";
 import type { Image, ImageLayer } from "../formats/oci/archive.js";
-import type { TarEntry } from "../formats/tar/entry.js";
-import { readTar } from "../formats/tar/reader.js";
-import { BufferSource, type ByteSource, SliceSource, streamSource } from "../io/source.js";
-import type { Layer, LayerContent, LayerEntry } from "./layer.js";
+import { BufferSource, type ByteSource } from "../io/source.js";
+import { TarLayer } from "./tar-layer.js";
 import { type FsTree, flatten } from "./tree.js";
 
-const BLOCK = 512;
-
-function layerEntry(e: TarEntry): LayerEntry {
-  return {
-    path: e.path,
-    type: e.type,
-    mode: e.mode,
-    uid: e.uid,
-    gid: e.gid,
-    size: e.size,
-    mtime: e.mtime,
-    ...(e.linkTarget !== undefined ? { linkTarget: e.linkTarget } : {}),
-    ...(e.type === "char" || e.type === "block" ? { rdev: { major: e.devmajor, minor: e.devminor } } : {}),
-    xattrs: e.xattrs,
-    at: e.headerOffset,
-  };
-}
-
-/** A container image layer as a Layer of the file-system model; `at` is a member's header offset in the tar. */
-export class ImageTarLayer implements Layer {
-  readonly kind = "image-layer";
-  readonly id: string;
-  readonly description: string;
-
-  constructor(
-    readonly layer: ImageLayer,
-    file: string,
-  ) {
-    this.id = layer.digest;
-    this.description = `${file}!layer ${layer.index}`;
-  }
-
-  async *entries(): AsyncGenerator<LayerEntry> {
-    for await (const { entry } of readTar(this.layer.open(), this.description)) yield layerEntry(entry);
-  }
-
-  /**
-   * The file's bytes in place, when the layer is stored uncompressed (the digest was checked when its entries
-   * were listed); undefined for a compressed layer, whose bytes only a decoder produces.
-   */
-  slice(entry: LayerEntry): ByteSource | undefined {
-    if (this.layer.compression !== "none") return undefined;
-    return new SliceSource(this.layer.blob, entry.at + BLOCK, entry.size, `${this.description}!${entry.path}`);
-  }
-
-  async *contents(wanted: readonly LayerEntry[]): AsyncGenerator<LayerContent> {
-    const sorted = [...wanted].sort((a, b) => a.at - b.at);
-    if (this.layer.compression === "none") {
-      for (const entry of sorted) yield { entry, body: streamSource(this.slice(entry) as ByteSource) };
-      return;
-    }
-    // Decoded from the start; stopping after the last wanted member skips the digest check, which the
-    // listing pass made.
-    const byOffset = new Map(sorted.map((e) => [e.at, e]));
-    const last = sorted[sorted.length - 1]?.at ?? -1;
-    for await (const { entry, body } of readTar(this.layer.open(), this.description)) {
-      const w = byOffset.get(entry.headerOffset);
-      if (w !== undefined) yield { entry: w, body };
-      if (entry.headerOffset >= last) return;
-    }
-  }
+/** A container image layer as a Layer of the file-system model, named by its digest. */
+export function imageLayer(layer: ImageLayer, file: string): TarLayer {
+  return new TarLayer({
+    id: layer.digest,
+    kind: "image-layer",
+    description: `${file}!layer ${layer.index}`,
+    open: () => layer.open(),
+    ...(layer.compression === "none" ? { uncompressed: layer.blob } : {}),
+  });
 }
 
 /** The image's flattened file system. Reads every layer once, metadata only. */
 export function flattenImage(image: Image): Promise<FsTree> {
-  return flatten(image.layers.map((l) => new ImageTarLayer(l, image.file)));
-}
-
-/** A container image layer as a Layer of the file-system model. */
-export function imageLayer(layer: ImageLayer, file: string): ImageTarLayer {
-  return new ImageTarLayer(layer, file);
+  return flatten(image.layers.map((l) => imageLayer(l, image.file)));
 }
 
 /** A body whose length the layer's entry gave (a tar member streams exactly its size). */
@@ -111,7 +52,7 @@ export async function readImageFile(image: Image, tree: FsTree, path: string, ma
 export async function imageFileSource(image: Image, tree: FsTree, path: string, maxSize: number): Promise<ByteSource> {
   const ref = tree.contentRef(path);
   const layer = tree.layers[ref.layer];
-  const slice = layer instanceof ImageTarLayer ? layer.slice(ref.entry) : undefined;
+  const slice = layer instanceof TarLayer ? layer.slice(ref.entry) : undefined;
   if (slice !== undefined) return slice;
   return new BufferSource(`${image.file}!${path}`, await readImageFile(image, tree, path, maxSize));
 }

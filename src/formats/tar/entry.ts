@@ -21,6 +21,8 @@ export interface TarEntry {
   readonly devminor: number;
   /** `SCHILY.xattr.*` PAX records: name to value bytes. */
   readonly xattrs: ReadonlyMap<string, Uint8Array>;
+  /** Offset of the member's first block: its PAX or GNU long-name header if it has one (GNU tar -R's block). */
+  readonly startOffset: number;
   /** Offset of the member's own header block (after any PAX or GNU long-name blocks before it). */
   readonly headerOffset: number;
   /** Offset of its data: headerOffset + 512. */
@@ -69,20 +71,28 @@ export class PendingMeta {
   private pax = new Map<string, Uint8Array>();
   private longName: string | undefined;
   private longLink: string | undefined;
+  private start: number | undefined;
 
   constructor(private readonly file: string) {}
 
-  add(typeflag: string, data: Uint8Array, parse: (d: Uint8Array) => Map<string, Uint8Array>): void {
+  /** A meta entry whose header is at `at`. */
+  add(typeflag: string, at: number, data: Uint8Array, parse: (d: Uint8Array) => Map<string, Uint8Array>): void {
+    if (typeflag !== "g") this.start ??= at;
     if (typeflag === "x") this.pax = parse(data);
     else if (typeflag === "g") parse(data);
     else if (typeflag === "L") this.longName = text(data);
     else this.longLink = text(data);
   }
 
-  /** The entry a real header at `at` describes, with what came before it applied; clears the pending state. */
-  entry(h: RawHeader, at: number): TarEntry {
+  /**
+   * The entry a real header at `headerAt` describes, with what came before it applied; clears the pending
+   * state. Errors name the member's first block, where GNU tar -R lists it.
+   */
+  entry(h: RawHeader, headerAt: number): TarEntry {
     const pax = this.pax;
     const file = this.file;
+    const at = this.start ?? headerAt;
+    this.start = undefined;
     const rawName = pax.has("path") ? utf8.decode(pax.get("path")) : (this.longName ?? h.name);
     const rawLink = pax.has("linkpath") ? utf8.decode(pax.get("linkpath")) : (this.longLink ?? h.linkname);
     this.pax = new Map();
@@ -128,8 +138,9 @@ export class PendingMeta {
       devmajor: h.devmajor,
       devminor: h.devminor,
       xattrs,
-      headerOffset: at,
-      dataOffset: at + BLOCK,
+      startOffset: at,
+      headerOffset: headerAt,
+      dataOffset: headerAt + BLOCK,
     };
   }
 }

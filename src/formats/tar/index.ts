@@ -24,7 +24,7 @@ export async function* walkTar(src: ByteSource): AsyncGenerator<TarEntry> {
       if (h.size > MAX_META)
         throw new FormatError(src.name, at, "tar meta entry", `at most ${MAX_META} bytes`, String(h.size));
       const data = await src.read(at + BLOCK, h.size, "tar meta entry");
-      meta.add(h.typeflag, data, (d) => parsePax(d, src.name, at + BLOCK));
+      meta.add(h.typeflag, at, data, (d) => parsePax(d, src.name, at + BLOCK));
       at += BLOCK + padded(h.size);
       continue;
     }

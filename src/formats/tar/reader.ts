@@ -41,7 +41,7 @@ export async function* readTar(
       if (data.length < padded(h.size)) {
         throw new FormatError(file, at + BLOCK, "tar meta entry", `${h.size} bytes`, "end of input");
       }
-      meta.add(h.typeflag, data.subarray(0, h.size), (d) => parsePax(d, file, at + BLOCK));
+      meta.add(h.typeflag, at, data.subarray(0, h.size), (d) => parsePax(d, file, at + BLOCK));
       continue;
     }
     const entry = meta.entry(h, at);
