@@ -11,6 +11,7 @@ export function imageLayer(layer: ImageLayer, file: string): TarLayer {
     kind: "image-layer",
     description: `${file}!layer ${layer.index}`,
     open: () => layer.open(),
+    verify: () => layer.verify(),
     ...(layer.compression === "none" ? { uncompressed: layer.blob } : {}),
   });
 }

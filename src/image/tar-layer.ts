@@ -1,3 +1,4 @@
+import { FormatError } from "../errors.js";
 import type { TarEntry } from "../formats/tar/entry.js";
 import { readTar } from "../formats/tar/reader.js";
 import { type ByteSource, SliceSource, streamSource } from "../io/source.js";
@@ -29,6 +30,8 @@ export interface TarLayerSource {
   open(): AsyncIterable<Uint8Array>;
   /** The tar itself in random-access storage, when it is stored uncompressed. */
   readonly uncompressed?: ByteSource;
+  /** Checks the stored bytes (a digest) after the tar reader failed: a corrupt blob is the better report. */
+  verify?(): Promise<void>;
 }
 
 /** A tar as a Layer of the file-system model; an entry's `at` is its member's header offset in the tar. */
@@ -44,7 +47,12 @@ export class TarLayer implements Layer {
   }
 
   async *entries(): AsyncGenerator<LayerEntry> {
-    for await (const { entry } of readTar(this.source.open(), this.description)) yield layerEntry(entry);
+    try {
+      for await (const { entry } of readTar(this.source.open(), this.description)) yield layerEntry(entry);
+    } catch (err) {
+      if (err instanceof FormatError) await this.source.verify?.();
+      throw err;
+    }
   }
 
   /** A regular file's bytes in place, when the tar is stored uncompressed; undefined otherwise. */

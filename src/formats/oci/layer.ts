@@ -23,6 +23,11 @@ export interface ImageLayer {
    * the tar) is checked when the stream ends; a consumer that stops early skips the check.
    */
   open(): AsyncIterable<Uint8Array>;
+  /**
+   * Reads the whole layer and checks its digest: what a consumer that failed on the stream calls, so that a
+   * corrupt blob is reported as a digest mismatch rather than as whatever the tar reader made of it.
+   */
+  verify(): Promise<void>;
 }
 
 /**
@@ -65,7 +70,7 @@ export async function makeLayer(spec: LayerSpec, blob: ByteSource): Promise<Imag
   const compression = await sniffLayer(blob);
   const what = `layer ${spec.index} blob ${spec.digest}`;
   const expect = { hex: spec.digest.slice("sha256:".length), file: spec.archive, offset: spec.offset, what };
-  return {
+  const layer: ImageLayer = {
     index: spec.index,
     digest: spec.digest,
     diffId: spec.diffId,
@@ -90,5 +95,11 @@ export async function makeLayer(spec: LayerSpec, blob: ByteSource): Promise<Imag
       }
       await (stored ?? plain)?.finish();
     },
+    async verify() {
+      for await (const _ of layer.open()) {
+        // read to the end, where the digest is compared
+      }
+    },
   };
+  return layer;
 }
