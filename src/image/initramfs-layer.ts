@@ -1,0 +1,74 @@
+import type { CpioEntry } from "../formats/cpio/reader.js";
+import { type SegmentBounds, segmentEntries } from "../formats/initramfs/index.js";
+import { cleanMemberPath } from "../formats/tar/path.js";
+import type { ByteSource } from "../io/source.js";
+import type { Layer, LayerContent, LayerEntry } from "./layer.js";
+
+const NO_XATTRS: ReadonlyMap<string, Uint8Array> = new Map();
+
+function layerEntry(e: CpioEntry, file: string): LayerEntry {
+  return {
+    path: cleanMemberPath(e.name, file, e.headerOffset, "cpio member name"),
+    type: e.type,
+    mode: e.mode & 0o7777,
+    uid: e.uid,
+    gid: e.gid,
+    size: e.type === "file" ? e.size : 0,
+    mtime: e.mtime,
+    ...(e.linkTarget !== undefined ? { linkTarget: e.linkTarget } : {}),
+    ...(e.type === "char" || e.type === "block" ? { rdev: { major: e.rdevmajor, minor: e.rdevminor } } : {}),
+    xattrs: NO_XATTRS,
+    at: e.headerOffset,
+  };
+}
+
+/**
+ * One initramfs segment (a cpio archive, maybe compressed) as a Layer: names cleaned by the tar rules, `at`
+ * a member's header offset in the decoded stream; content is decoded again up to the member.
+ *
+ * Hard links are the kernel's: regular files with nlink > 1 and the same device and inode number are one
+ * file, whose bytes are the body some member of the group carries (GNU cpio puts it on the last). The group
+ * is emitted when that member arrives: it as the file, the others as hard links to it.
+ */
+export function initramfsSegmentLayer(src: ByteSource, seg: SegmentBounds): Layer {
+  const description = `${src.name}!segment ${seg.index}`;
+  return {
+    id: `segment ${seg.index}`,
+    kind: "initramfs-segment",
+    description,
+    async *entries() {
+      const groups = new Map<string, LayerEntry[]>();
+      for await (const { entry } of segmentEntries(src, seg)) {
+        const e = layerEntry(entry, description);
+        if (entry.type !== "file" || entry.nlink < 2) {
+          yield e;
+          continue;
+        }
+        const key = `${entry.devmajor}:${entry.devminor}:${entry.ino}`;
+        const group = [...(groups.get(key) ?? []), e];
+        if (entry.size === 0) {
+          groups.set(key, group);
+          continue;
+        }
+        groups.delete(key);
+        yield e;
+        for (const other of group) if (other !== e) yield { ...other, type: "hardlink", linkTarget: e.path };
+      }
+      // Groups whose bytes never came: empty files, linked to the first name.
+      for (const [first, ...rest] of groups.values()) {
+        if (first === undefined) continue;
+        yield first;
+        for (const other of rest) yield { ...other, type: "hardlink", linkTarget: first.path };
+      }
+    },
+    async *contents(wanted: readonly LayerEntry[]): AsyncGenerator<LayerContent> {
+      const byOffset = new Map(wanted.map((e) => [e.at, e]));
+      const last = Math.max(-1, ...byOffset.keys());
+      for await (const { entry, body } of segmentEntries(src, seg)) {
+        if (entry.headerOffset > last) return;
+        const w = byOffset.get(entry.headerOffset);
+        if (w !== undefined) yield { entry: w, body };
+      }
+    },
+  };
+}
