@@ -56,7 +56,10 @@ const text = (b: Uint8Array): string => {
 function paxNumber(v: Uint8Array, file: string, at: number, key: string): number {
   const s = utf8.decode(v);
   const n = Number(s);
-  if (s === "" || !Number.isFinite(n) || n < 0) throw new FormatError(file, at, `PAX ${key}`, "a number", s);
+  // Only mtime may be negative (before 1970) or fractional.
+  if (s === "" || !Number.isFinite(n) || (key !== "mtime" && (n < 0 || !Number.isInteger(n)))) {
+    throw new FormatError(file, at, `PAX ${key}`, key === "mtime" ? "a number" : "a whole number", s);
+  }
   return key === "mtime" ? Math.trunc(n) : n;
 }
 
