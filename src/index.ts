@@ -98,8 +98,10 @@ export type { TreeLibs } from "./formats/ldcache/tree.js";
 export { ldCacheLibsFromTree } from "./formats/ldcache/tree.js";
 export type { LdCacheLib } from "./formats/ldcache/write.js";
 export { compareLdCacheLibs, writeLdCache } from "./formats/ldcache/write.js";
-export type { Image, ImageConfig, ImageLayer, Platform } from "./formats/oci/archive.js";
-export { DEFAULT_PLATFORM, openImageArchive, parsePlatform } from "./formats/oci/archive.js";
+export type { ArchiveFormat, Image, ImageConfig, ImageLayer, Platform } from "./formats/oci/archive.js";
+export { DEFAULT_PLATFORM, openImageArchive, parsePlatform, platformText } from "./formats/oci/archive.js";
+export { maxLayerOutput } from "./formats/oci/layer.js";
+export type { CompressionOptions, WriteCompressor } from "./formats/squashfs/encode.js";
 export * as squashfsFormat from "./formats/squashfs/format.js";
 export type {
   CompressorOptions,
@@ -116,12 +118,25 @@ export {
   flagNames as squashfsFlagNames,
   readSuperblock as readSquashfsSuperblock,
 } from "./formats/squashfs/superblock.js";
+export { WriteInputError } from "./formats/squashfs/write-tree.js";
+export type { SquashfsSource, SquashfsWriteOptions, SquashfsWritten } from "./formats/squashfs/writer.js";
+export { writeSquashfs } from "./formats/squashfs/writer.js";
+export type { TarEntryType } from "./formats/tar/entry.js";
+export { indexTar, walkTar } from "./formats/tar/index.js";
+export { cleanMemberPath, UnsafePathError } from "./formats/tar/path.js";
 export type { TarEntry } from "./formats/tar/reader.js";
 export { readTar } from "./formats/tar/reader.js";
 export type { Certificate } from "./formats/x509/index.js";
 export { parseCertificate } from "./formats/x509/index.js";
-export { flattenImage, imageLayer, readImageFile } from "./image/image-layers.js";
-export type { EntryType, FsEntry, Layer, LayerEntry } from "./image/tree.js";
+export type { DirectorySource } from "./image/directory.js";
+export { directorySource } from "./image/directory.js";
+export { flattenImage, forEachImageFile, imageFileSource, imageLayer, readImageFile } from "./image/image-layers.js";
+export { initramfsSegmentLayer } from "./image/initramfs-layer.js";
+export type { LayerContent, LayerKind } from "./image/layer.js";
+export { squashfsLayer } from "./image/squashfs-layer.js";
+export type { TarLayerSource } from "./image/tar-layer.js";
+export { TarLayer } from "./image/tar-layer.js";
+export type { ContentRef, EntryType, FsEntry, Layer, LayerEntry } from "./image/tree.js";
 export { FsTree, flatten } from "./image/tree.js";
 export type { ByteSource } from "./io/source.js";
 export { BufferSource, FileSource, SliceSource } from "./io/source.js";
@@ -147,16 +162,3 @@ export { loadRepository } from "./repo/load.js";
 export type { Extension, FileProblem, Package, RepoModel } from "./repo/model.js";
 export type { Rendered, TemplateIssue, TemplateResult, VariableRef } from "./repo/template.js";
 export { renderTemplate, variableRefs } from "./repo/template.js";
-export type { ArchiveFormat } from "./formats/oci/archive.js";
-export { platformText } from "./formats/oci/archive.js";
-export { maxLayerOutput } from "./formats/oci/layer.js";
-export type { TarEntryType } from "./formats/tar/entry.js";
-export { indexTar, walkTar } from "./formats/tar/index.js";
-export { cleanMemberPath, UnsafePathError } from "./formats/tar/path.js";
-export { forEachImageFile, imageFileSource } from "./image/image-layers.js";
-export { initramfsSegmentLayer } from "./image/initramfs-layer.js";
-export type { LayerContent, LayerKind } from "./image/layer.js";
-export { squashfsLayer } from "./image/squashfs-layer.js";
-export type { TarLayerSource } from "./image/tar-layer.js";
-export { TarLayer } from "./image/tar-layer.js";
-export type { ContentRef } from "./image/tree.js";
