@@ -51,6 +51,8 @@ export interface ModuleFact {
   readonly location: string;
   /** The layer that ships it: `rootfs`, an extension's name, or `image` for a plain image file system. */
   readonly layer: string;
+  /** Where that layer is, e.g. `installer.tar!/usr/install/amd64/initramfs.xz!segment 1!rootfs.sqsh`. */
+  readonly layerLocation: string;
   /** The path inside that layer, e.g. `/usr/lib/modules/6.1.0/extras/nvidia.ko`. */
   readonly path: string;
   readonly name: string;
@@ -58,6 +60,8 @@ export interface ModuleFact {
   readonly srcversion?: string;
   readonly version?: string;
   readonly params: readonly ModParam[];
+  /** `.modinfo` alias= entries, in order: what depmod writes into modules.alias for the copy it chooses. */
+  readonly aliases: readonly string[];
   readonly signature?: SignatureFact;
   readonly trust: Trust;
 }
@@ -91,6 +95,15 @@ export interface ModulesDepFact {
   readonly paths: readonly string[];
 }
 
+/** `modules.alias` as the merged root shows it. */
+export interface ModulesAliasFact {
+  readonly location: string;
+  readonly layer: string;
+  readonly release: string;
+  /** In file order; `module` as depmod names it (from the file name, `-` written `_`). */
+  readonly aliases: readonly { readonly alias: string; readonly module: string }[];
+}
+
 /** Everything read from one artifact. */
 export interface ArtifactFact {
   readonly role: Role;
@@ -108,6 +121,8 @@ export interface ArtifactFact {
   readonly modprobe: readonly ModprobeFact[];
   /** The winning modules.dep of the overlay. */
   readonly modulesDep?: ModulesDepFact;
+  /** The winning modules.alias of the overlay. */
+  readonly modulesAlias?: ModulesAliasFact;
 }
 
 export interface VerifyModel {

@@ -10,6 +10,7 @@ import {
 import { checks } from "../../verify/checks/index.js";
 import { loadModel } from "../../verify/load.js";
 import type { Role } from "../../verify/model.js";
+import { terminalProgress } from "../../verify/progress.js";
 import { renderGithub } from "../../verify/render/github.js";
 import { renderHuman, useColor } from "../../verify/render/human.js";
 import { renderJson } from "../../verify/render/json.js";
@@ -86,7 +87,9 @@ export const verify: Command = {
     }
     let result: VerifyResult;
     try {
-      const model = await loadModel(inputs, values.platform ? parsePlatform(values.platform) : DEFAULT_PLATFORM);
+      const platform = values.platform ? parsePlatform(values.platform) : DEFAULT_PLATFORM;
+      // Progress only on a terminal's stderr: a pipe or a CI log gets the report alone.
+      const model = await loadModel(inputs, platform, terminalProgress(process.stderr));
       result = await runChecks(checks, model);
     } catch (err) {
       if (!(err instanceof FormatError || err instanceof LimitError)) throw err;

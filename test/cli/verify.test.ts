@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { verify } from "../../src/cli/verify.js";
 import { runCommand } from "./run.js";
 
@@ -26,6 +26,32 @@ describe("talos-ext verify (command)", () => {
     expect(sarif.runs[0].tool.driver.rules.some((r: { id: string }) => r.id === "TE4002")).toBe(true);
     const json = JSON.parse((await run(join(dir, "ldcache-shadow/installer.tar"), "--format", "json")).out);
     expect(json.exitCode).toBe(1);
+  });
+
+  it("draws progress on stderr only when stderr is a terminal, and never into the report", async () => {
+    const own = Object.getOwnPropertyDescriptor(process.stderr, "isTTY");
+    const seen: Record<string, { err: string[]; out: string }> = {};
+    try {
+      for (const isTTY of [false, true]) {
+        Object.defineProperty(process.stderr, "isTTY", { value: isTTY, configurable: true });
+        const err: string[] = [];
+        vi.spyOn(process.stderr, "write").mockImplementation((s) => {
+          err.push(String(s));
+          return true;
+        });
+        const { code, out } = await run(join(dir, "clean/installer.tar"));
+        expect(code).toBe(0);
+        seen[String(isTTY)] = { err, out };
+      }
+    } finally {
+      if (own) Object.defineProperty(process.stderr, "isTTY", own);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+    expect(seen.false).toEqual({ err: [], out: "No findings.\n" });
+    expect(seen.true?.out).toBe("No findings.\n");
+    expect(seen.true?.err[0]?.startsWith("\r\x1b[Kverify: 0.0 of ")).toBe(true);
+    expect(seen.true?.err.some((e) => e.includes("segment 1!rootfs.sqsh"))).toBe(true);
+    expect(seen.true?.err.at(-1)).toBe("\r\x1b[K");
   });
 
   it("exits 2 and names the file when an input cannot be read", async () => {
