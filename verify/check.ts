@@ -4,7 +4,15 @@
  */
 import { EXIT_FINDINGS, EXIT_INPUT, EXIT_OK } from "../src/cli/command.js";
 import { FormatError, LimitError } from "../src/errors.js";
-import { type Finding, type FindingCode, SEVERITIES, type Severity, severityRank, sortFindings } from "./finding.js";
+import {
+  type Finding,
+  type FindingCode,
+  type FindingDetail,
+  SEVERITIES,
+  type Severity,
+  severityRank,
+  sortFindings,
+} from "./finding.js";
 
 /** One check, generic over the model of the inputs it reads. Every finding it returns carries its code. */
 export interface Check<M> {
@@ -26,6 +34,7 @@ export interface FindingAt {
   readonly line?: number;
   readonly column?: number;
   readonly message: string;
+  readonly details?: readonly FindingDetail[];
 }
 
 /** A finding of `check` at `at`, with the check's code, severity, title, explanation and fix. */

@@ -50,7 +50,15 @@ export interface Finding {
   readonly explain: string;
   /** What to change. */
   readonly fix: string;
+  /**
+   * Every item a grouped finding stands for (e.g. each module of a layer signed by an unknown key), for
+   * machines: the message names a count and a few of them.
+   */
+  readonly details?: readonly FindingDetail[];
 }
+
+/** One item of a grouped finding, as named fields (module, path, signer, ...). */
+export type FindingDetail = Readonly<Record<string, string>>;
 
 /**
  * A location through nested artifacts: `installer.tar!/usr/install/amd64/initramfs.xz!segment 2!ext.sqsh!

@@ -150,6 +150,7 @@ describe("json", () => {
     column: z.number().int().min(1).optional(),
     explain: z.string().min(1),
     fix: z.string().min(1),
+    details: z.array(z.record(z.string(), z.string())).optional(),
   });
   const reportSchema = z.strictObject({
     schemaVersion: z.literal(1),
@@ -187,6 +188,23 @@ describe("json", () => {
     const report = reportSchema.parse(JSON.parse(renderJson(broken, { toolVersion: "0.1.0", failOn: "none" })));
     expect(report.exitCode).toBe(2);
     expect(report.inputErrors).toEqual(broken.inputErrors);
+  });
+
+  it("carries a grouped finding's details last, in full, for machines", () => {
+    const details = [
+      { module: "e1000e", path: "/usr/lib/modules/x/e1000e.ko" },
+      { module: "igb", path: "/usr/lib/modules/x/igb.ko" },
+    ];
+    const grouped = { ...(findings[0] as Finding), message: "2 modules of rootfs ...", details };
+    const report = reportSchema.parse(
+      JSON.parse(renderJson({ findings: [grouped], inputErrors: [] }, { toolVersion: "0.1.0", failOn: "error" })),
+    );
+    expect(Object.keys(report.findings[0] ?? {}).at(-1)).toBe("details");
+    expect(report.findings[0]?.details).toEqual(details);
+    const sarif = JSON.parse(
+      renderSarif({ findings: [grouped], inputErrors: [] }, { toolVersion: "0.1.0", checks: [] }),
+    );
+    expect(sarif.runs[0].results[0].properties).toEqual({ details });
   });
 });
 

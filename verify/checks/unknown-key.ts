@@ -1,6 +1,10 @@
 import { type Check, findingOf } from "../check.js";
-import { certIdentity, sigIdentity, type VerifyModel } from "../model.js";
-import { allModules } from "./signatures.js";
+import { type ArtifactFact, certIdentity, type ModuleFact, sigIdentity, type VerifyModel } from "../model.js";
+
+/** How many modules a grouped finding names in its message; the rest are in its details. */
+const EXAMPLES = 3;
+
+const signerOf = (m: ModuleFact): string => (m.signature ? sigIdentity(m.signature) : "an unknown key");
 
 export const unknownKey: Check<VerifyModel> = {
   code: "TE1002",
@@ -13,20 +17,44 @@ export const unknownKey: Check<VerifyModel> = {
     "Sign the module with the signing key of the kernel build in this installer (or rebuild the kernel with the " +
     "key the modules were signed with, pointing CONFIG_MODULE_SIG_KEY at a non-default file name so Kbuild " +
     "does not regenerate it), then rebuild every image downstream.",
+  /**
+   * One finding per layer and signer: a kernel from another build rejects every module of the rootfs, and
+   * thousands of findings would bury the one that explains them (TE2002).
+   */
   run(model) {
     const kernel = model.kernel;
     if (kernel === undefined) return [];
     const keys = kernel.certs.map(certIdentity).join(", ") || "no certificate";
-    return [...allModules(model)]
-      .filter(({ module }) => module.trust.kind === "unknown-key")
-      .map(({ artifact, module }) =>
-        findingOf(this, {
+    const groups = new Map<string, { artifact: ArtifactFact; modules: ModuleFact[] }>();
+    for (const artifact of model.artifacts) {
+      for (const module of artifact.modules) {
+        if (module.trust.kind !== "unknown-key") continue;
+        const key = `${artifact.file}\0${module.layerLocation}\0${signerOf(module)}`;
+        const group = groups.get(key) ?? { artifact, modules: [] };
+        group.modules.push(module);
+        groups.set(key, group);
+      }
+    }
+    return [...groups.values()].map(({ artifact, modules }) => {
+      const first = modules[0] as ModuleFact;
+      const carries = `the kernel (${kernel.location}) carries ${keys}`;
+      if (modules.length === 1) {
+        return findingOf(this, {
           artifact: artifact.file,
-          path: module.location,
-          message:
-            `${module.name} is signed by ${module.signature ? sigIdentity(module.signature) : "an unknown key"}; ` +
-            `the kernel (${kernel.location}) carries ${keys}`,
-        }),
-      );
+          path: first.location,
+          message: `${first.name} is signed by ${signerOf(first)}; ${carries}`,
+        });
+      }
+      const names = modules.slice(0, EXAMPLES).map((m) => m.name);
+      const more = modules.length > EXAMPLES ? ` and ${modules.length - EXAMPLES} more` : "";
+      return findingOf(this, {
+        artifact: artifact.file,
+        path: first.layerLocation,
+        message:
+          `${modules.length} modules of ${first.layer} are signed by ${signerOf(first)} ` +
+          `(${names.join(", ")}${more}); ${carries}`,
+        details: modules.map((m) => ({ module: m.name, path: m.path, location: m.location })),
+      });
+    });
   },
 };

@@ -28,6 +28,7 @@ function finding(f: Finding): Finding {
     ...(f.column === undefined ? {} : { column: f.column }),
     explain: f.explain,
     fix: f.fix,
+    ...(f.details === undefined ? {} : { details: f.details }),
   };
 }
 

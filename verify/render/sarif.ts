@@ -87,6 +87,7 @@ export function renderSarif(
           level: LEVEL[f.severity],
           message: { text: f.message },
           locations: [location(f)],
+          ...(f.details === undefined ? {} : { properties: { details: f.details } }),
         })),
       },
     ],
