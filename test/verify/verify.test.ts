@@ -79,6 +79,11 @@ describe("talos-ext verify on an installer", () => {
       "TE6001",
       /nvidia has no parameter NVreg_RegistryDword \(it has NVreg_EnableResizableBar, NVreg_RegistryDwords\)/,
     ],
+    [
+      "stale-modules-alias",
+      "TE3003",
+      /^modules\.alias maps pci:v000010DEd\*sv\*sd\*bc03sc00i00\* to nvidia, which no copy of it in this artifact declares and lacks pci:v000010DEd\*sv\*sd\*bc03sc\*i00\*; nvidia-p2p:.*extras\/nvidia\.ko \(version 595\.58\.03/,
+    ],
   ])("%s: exactly its finding, %s", async (variant, code, message) => {
     const { result } = await verify(variant);
     expect(result.findings.map((f) => f.code)).toEqual([code]);
@@ -86,12 +91,17 @@ describe("talos-ext verify on an installer", () => {
     expect(result.inputErrors).toEqual([]);
   });
 
-  it("an older copy that depmod prefers: both copies, and modules.dep loading the old one", async () => {
+  it("an older copy that depmod prefers: both copies, and modules.dep and modules.alias naming the old one", async () => {
     const { result } = await verify("stale-modules-dep");
-    expect(result.findings.map((f) => f.code)).toEqual(["TE3001", "TE3002"]);
-    expect(result.findings[1]?.message).toMatch(
+    const byCode = Object.fromEntries(result.findings.map((f) => [f.code, f]));
+    expect(result.findings.map((f) => f.code).sort()).toEqual(["TE3001", "TE3002", "TE3003"]);
+    expect(byCode.TE3002?.message).toMatch(
       /modules\.dep loads rootfs:.*updates\/nvidia\.ko \(version 580\.00\.01.* for nvidia, not nvidia-p2p:.*extras\/nvidia\.ko \(version 595\.58\.03/,
     );
+    expect(byCode.TE3003?.message).toMatch(
+      /maps pci:v000010DEd\*sv\*sd\*bc03sc00i00\* to nvidia, aliases of rootfs:.*updates\/nvidia\.ko \(version 580\.00\.01.* and lacks pci:v000010DEd\*sv\*sd\*bc03sc\*i00\*/,
+    );
+    expect(byCode.TE3003?.path).toMatch(/!modules\.dep\.sqsh!\/usr\/lib\/modules\/[^/]+\/modules\.alias$/);
   });
 
   it("a kernel from another build: one TE1002 per layer, a count and examples, every module in the details", async () => {

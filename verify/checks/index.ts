@@ -11,6 +11,7 @@ import { modprobeOptions } from "./modprobe-options.js";
 import { moduleStomping } from "./module-stomping.js";
 import { noKernel } from "./no-kernel.js";
 import { overlayConflicts } from "./overlay-conflicts.js";
+import { staleModulesAlias } from "./stale-modules-alias.js";
 import { staleModulesDep } from "./stale-modules-dep.js";
 import { talosCompatibility } from "./talos-compatibility.js";
 import { unknownKey } from "./unknown-key.js";
@@ -29,6 +30,7 @@ export const checks: readonly Check<VerifyModel>[] = [
   kernelMismatch,
   moduleStomping,
   staleModulesDep,
+  staleModulesAlias,
   overlayConflicts,
   ldcacheShadowing,
   manifestSchema,
