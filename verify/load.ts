@@ -449,7 +449,7 @@ async function artifactFacts(
     layers = [layer];
     extensions = [
       {
-        location: chainPath(input.file, "/manifest.yaml"),
+        location: layer.location,
         image: input.file,
         metadata: meta,
         manifest: { file: chainPath(input.file, "/manifest.yaml"), text },

@@ -68,8 +68,9 @@ export interface ModuleFact {
 
 /** An extension as `extensions.yaml` lists it, or an extension image's own manifest. */
 export interface ExtensionFact {
+  /** Where its rootfs is, as module locations start: the SquashFS in the initramfs, or the extension image. */
   readonly location: string;
-  /** The layer file (`001.glibc.sqsh`), or the manifest's location for an extension image. */
+  /** The layer file (`001.glibc.sqsh`), or the extension image's file. */
   readonly image: string;
   /** The manifest metadata as it was found (validated by the manifest check). */
   readonly metadata: unknown;

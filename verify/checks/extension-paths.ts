@@ -3,6 +3,16 @@ import { type Check, findingOf } from "../check.js";
 import type { VerifyModel } from "../model.js";
 import { talosVersionOf, userExtensions } from "./extensions.js";
 
+/** The readers' entry types in the words of Talos' rules (a hard link is a regular file to them). */
+const treeKind = (type: string): TreeEntryKind =>
+  type === "char"
+    ? "char-device"
+    : type === "block"
+      ? "block-device"
+      : type === "hardlink"
+        ? "file"
+        : (type as TreeEntryKind);
+
 export const extensionPaths: Check<VerifyModel> = {
   code: "TE5003",
   title: "Extension ships a path or file type Talos does not allow",
@@ -16,7 +26,7 @@ export const extensionPaths: Check<VerifyModel> = {
     if (talos === undefined) return [];
     return [...userExtensions(model)].flatMap(({ artifact, extension }) =>
       checkExtensionTree(
-        extension.entries.map((e) => ({ path: e.path, kind: e.type as TreeEntryKind, mode: e.mode & 0o7777 })),
+        extension.entries.map((e) => ({ path: e.path, kind: treeKind(e.type), mode: e.mode & 0o7777 })),
         talos,
       ).map((v) =>
         findingOf(this, { artifact: artifact.file, path: `${extension.location}!${v.path}`, message: v.message }),

@@ -25,7 +25,7 @@ export const manifestSchema: Check<VerifyModel> = {
         .map((i) =>
           findingOf(this, {
             artifact: artifact.file,
-            path: extension.location,
+            path: extension.manifest?.file ?? extension.location,
             ...(extension.manifest ? { line: i.line, column: i.column } : {}),
             message: extension.manifest ? formatManifestIssue(i) : `${i.key ? `${i.key}: ` : ""}${i.message}`,
           }),

@@ -19,8 +19,15 @@ export const talosCompatibility: Check<VerifyModel> = {
       const constraint = meta?.compatibility?.talos?.version;
       if (typeof constraint !== "string") return [];
       const r = checkCompatibility(constraint, talos);
-      return r.status === "incompatible" || r.status === "invalid"
-        ? [findingOf(this, { artifact: artifact.file, path: extension.location, message: r.message })]
+      // A constraint that does not parse is the manifest check's (TE5001): one fault, one finding.
+      return r.status === "incompatible"
+        ? [
+            findingOf(this, {
+              artifact: artifact.file,
+              path: extension.manifest?.file ?? extension.location,
+              message: r.message,
+            }),
+          ]
         : [];
     });
   },
