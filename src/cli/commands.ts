@@ -1,8 +1,10 @@
+import { build } from "./build.js";
 import { check } from "./check.js";
 import type { Command } from "./command.js";
 import { inspect } from "./inspect.js";
+import { newCommand } from "./new.js";
 import { p2p } from "./p2p.js";
 import { verify } from "./verify.js";
 
 /** Every command, in the order `--help` lists them. */
-export const commands: readonly Command[] = [verify, inspect, check, p2p];
+export const commands: readonly Command[] = [verify, inspect, check, newCommand, build, p2p];

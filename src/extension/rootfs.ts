@@ -1,0 +1,143 @@
+/**
+ * The rootfs an extension definition describes: every file at the path Talos reads it from, with the
+ * directories above it, in one sorted list. Nothing is read or written here but the names in the
+ * extension directory that `modules` globs match.
+ */
+import { readdir, stat } from "node:fs/promises";
+import { basename, dirname, join, posix } from "node:path";
+import { stringify } from "yaml";
+import type { ExtensionDefinition } from "./definition.js";
+
+export type RootfsContent = { readonly file: string } | { readonly bytes: Uint8Array };
+
+export interface RootfsEntry {
+  /** Absolute inside the rootfs. */
+  readonly path: string;
+  readonly type: "dir" | "file" | "symlink";
+  readonly mode: number;
+  readonly size: number;
+  readonly linkTarget?: string;
+  readonly content?: RootfsContent;
+  /** What in the definition put it there, for messages: `modules[0]`, `files[2]`. */
+  readonly origin: string;
+}
+
+export class RootfsError extends Error {
+  override readonly name = "RootfsError";
+  constructor(
+    readonly origin: string,
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`${origin}: ${path}: ${problem}`);
+  }
+}
+
+export const MODULES_DIR = (release: string) => `/usr/lib/modules/${release}/extras`;
+export const FIRMWARE_DIR = "/usr/lib/firmware";
+export const MODPROBE_DIR = "/usr/local/lib/modprobe.d";
+export const SERVICES_DIR = "/usr/local/etc/containers";
+
+/** Files a pattern names: a literal path, or `*` in its last part (matching nothing is not an error). */
+async function expand(dir: string, pattern: string): Promise<string[]> {
+  const base = basename(pattern);
+  if (!base.includes("*")) return [pattern];
+  const parent = dirname(pattern);
+  const re = new RegExp(
+    `^${base
+      .split("*")
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join("[^/]*")}$`,
+  );
+  const names = await readdir(join(dir, parent)).catch(() => [] as string[]);
+  return names
+    .filter((n) => re.test(n))
+    .sort()
+    .map((n) => posix.join(parent, n));
+}
+
+/** A relative symlink target that climbs above the rootfs, resolved from the link's directory. */
+function escapes(linkPath: string, target: string): boolean {
+  if (target.startsWith("/")) return false;
+  let depth = linkPath.split("/").length - 2;
+  for (const part of target.split("/")) {
+    if (part === "..") depth--;
+    else if (part !== "" && part !== ".") depth++;
+    if (depth < 0) return true;
+  }
+  return false;
+}
+
+export interface Rootfs {
+  readonly entries: readonly RootfsEntry[];
+  /** Module patterns that matched no file: a build that has not run yet. */
+  readonly unmatched: readonly string[];
+}
+
+export async function planRootfs(def: ExtensionDefinition, dir: string): Promise<Rootfs> {
+  const files: RootfsEntry[] = [];
+  const unmatched: string[] = [];
+  const fromDisk = async (origin: string, path: string, rel: string, mode?: number): Promise<RootfsEntry> => {
+    const st = await stat(join(dir, rel)).catch(() => undefined);
+    if (!st?.isFile()) throw new RootfsError(origin, path, `${rel} is not a file in ${dir}`);
+    const exec = (st.mode & 0o111) !== 0;
+    return {
+      path,
+      type: "file",
+      mode: mode ?? (exec ? 0o755 : 0o644),
+      size: st.size,
+      content: { file: join(dir, rel) },
+      origin,
+    };
+  };
+  const text = (origin: string, path: string, body: string, mode = 0o644): RootfsEntry => {
+    const bytes = Buffer.from(body);
+    return { path, type: "file", mode, size: bytes.length, content: { bytes }, origin };
+  };
+
+  for (const [i, pattern] of def.modules.entries()) {
+    const matched = await expand(dir, pattern);
+    if (matched.length === 0) unmatched.push(pattern);
+    const release = def.kernel?.release as string;
+    for (const rel of matched) {
+      files.push(await fromDisk(`modules[${i}]`, `${MODULES_DIR(release)}/${basename(rel)}`, rel, 0o644));
+    }
+  }
+  for (const [i, fw] of def.firmware.entries()) {
+    files.push(await fromDisk(`firmware[${i}]`, posix.join(FIRMWARE_DIR, fw.to), fw.from, 0o644));
+  }
+  for (const [name, body] of Object.entries(def.modprobe)) {
+    files.push(text(`modprobe.${name}`, `${MODPROBE_DIR}/${name}`, body));
+  }
+  for (const [name, spec] of Object.entries(def.services)) {
+    files.push(text(`services.${name}`, `${SERVICES_DIR}/${name}.yaml`, stringify({ name, ...spec })));
+  }
+  for (const [i, f] of def.files.entries()) {
+    const origin = `files[${i}]`;
+    if ("symlink" in f) {
+      if (escapes(f.to, f.symlink)) throw new RootfsError(origin, f.to, `symlink to ${f.symlink} escapes the rootfs`);
+      files.push({ path: f.to, type: "symlink", mode: 0o777, size: 0, linkTarget: f.symlink, origin });
+    } else if ("from" in f) {
+      files.push(await fromDisk(origin, f.to, f.from, f.mode));
+    } else {
+      files.push(text(origin, f.to, f.text, f.mode));
+    }
+  }
+
+  const byPath = new Map<string, RootfsEntry>();
+  for (const f of files) {
+    const earlier = byPath.get(f.path);
+    if (earlier) throw new RootfsError(f.origin, f.path, `also installed by ${earlier.origin}`);
+    byPath.set(f.path, f);
+  }
+  for (const f of files) {
+    for (let p = posix.dirname(f.path); p !== "/"; p = posix.dirname(p)) {
+      const there = byPath.get(p);
+      if (there === undefined) byPath.set(p, { path: p, type: "dir", mode: 0o755, size: 0, origin: f.origin });
+      else if (there.type !== "dir")
+        throw new RootfsError(f.origin, f.path, `${p} is a ${there.type} of ${there.origin}`);
+    }
+  }
+  const entries = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { entries, unmatched };
+}
