@@ -1,6 +1,7 @@
 export type { Check, CheckInfo, FailOn, FindingAt, InputError, VerifyResult } from "../verify/check.js";
 export { exitCode, FAIL_ON_VALUES, failsAt, findingOf, parseFailOn, runChecks } from "../verify/check.js";
-export type { Finding, FindingArea, FindingCode, Severity, SeverityCounts } from "../verify/finding.js";
+export { checks } from "../verify/checks/index.js";
+export type { Finding, FindingArea, FindingCode, FindingDetail, Severity, SeverityCounts } from "../verify/finding.js";
 export {
   chainPath,
   compareFindings,
@@ -11,13 +12,27 @@ export {
   severityRank,
   sortFindings,
 } from "../verify/finding.js";
+export type { ArtifactInput } from "../verify/load.js";
 export { loadModel } from "../verify/load.js";
+export type { ArtifactFact, Role, VerifyModel } from "../verify/model.js";
+export type { Progress, ProgressStream } from "../verify/progress.js";
+export { terminalProgress } from "../verify/progress.js";
 export { renderGithub } from "../verify/render/github.js";
 export { renderHuman, useColor } from "../verify/render/human.js";
 export type { JsonReport } from "../verify/render/json.js";
 export { JSON_SCHEMA_VERSION, renderJson } from "../verify/render/json.js";
 export { renderSarif, SARIF_SCHEMA } from "../verify/render/sarif.js";
 export { FormatError, LimitError } from "./errors.js";
+export type { BuildOptions, BuildResult } from "./extension/build.js";
+export { BuildRefused, buildExtension } from "./extension/build.js";
+export type { DefinitionFile, ExtensionDefinition, ExtensionDefinitionInput } from "./extension/definition.js";
+export {
+  DEFINITION_FILE,
+  DefinitionError,
+  defineExtension,
+  definitionSchema,
+  loadDefinition,
+} from "./extension/definition.js";
 export type {
   ExtensionMetadata,
   Manifest,
@@ -29,6 +44,10 @@ export { formatManifestIssue, manifestSchema, metadataSchema, parseManifest } fr
 export type { CacheVerdict, LayerCache, LayerLibrary, OverlayLayer, PathConflict } from "./extension/overlay.js";
 export { judgeLdCaches, pathConflicts } from "./extension/overlay.js";
 export { GITHUB_TO_REDIST, remapPatch } from "./extension/patch-remap.js";
+export type { Rootfs, RootfsContent, RootfsEntry } from "./extension/rootfs.js";
+export { planRootfs, RootfsError } from "./extension/rootfs.js";
+export type { ScaffoldVars, TemplateInfo } from "./extension/scaffold.js";
+export { listTemplates, SCAFFOLD_DEFAULTS, scaffold, templatesRoot } from "./extension/scaffold.js";
 export type { Comparator, Operator, PreReleaseId, SemVersion, SemverRange } from "./extension/semver.js";
 export {
   compareSemver,
@@ -101,6 +120,8 @@ export { compareLdCacheLibs, writeLdCache } from "./formats/ldcache/write.js";
 export type { ArchiveFormat, Image, ImageConfig, ImageLayer, Platform } from "./formats/oci/archive.js";
 export { DEFAULT_PLATFORM, openImageArchive, parsePlatform, platformText } from "./formats/oci/archive.js";
 export { maxLayerOutput } from "./formats/oci/layer.js";
+export type { ImageArchiveOptions, ImageArchiveWritten } from "./formats/oci/write.js";
+export { writeImageArchive } from "./formats/oci/write.js";
 export type { CompressionOptions, WriteCompressor } from "./formats/squashfs/encode.js";
 export * as squashfsFormat from "./formats/squashfs/format.js";
 export type {
@@ -126,6 +147,8 @@ export { indexTar, walkTar } from "./formats/tar/index.js";
 export { cleanMemberPath, UnsafePathError } from "./formats/tar/path.js";
 export type { TarEntry } from "./formats/tar/reader.js";
 export { readTar } from "./formats/tar/reader.js";
+export type { TarMember, TarWritten } from "./formats/tar/write.js";
+export { writeTar } from "./formats/tar/write.js";
 export type { Certificate } from "./formats/x509/index.js";
 export { parseCertificate } from "./formats/x509/index.js";
 export type { DirectorySource } from "./image/directory.js";

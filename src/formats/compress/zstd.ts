@@ -55,7 +55,15 @@ export async function zstdTransform(backend?: "native" | "fzstd"): Promise<Trans
   return n ? new n.DecompressStream() : new FzstdTransform();
 }
 
+/**
+ * One decoder context for every block: each native context holds memory outside the JavaScript heap, which
+ * the collector frees too late when thousands of SquashFS blocks each make their own.
+ */
+let blockDecoder: { decompress(b: Uint8Array): Buffer } | undefined;
+
 /** One zstd frame in memory; the native decoder is loaded once by the first stream or `loadNativeZstd`. */
 export function zstdBlock(bytes: Uint8Array): Uint8Array {
-  return native ? new native.Decompressor().decompress(bytes) : fzstdDecompress(bytes);
+  if (!native) return fzstdDecompress(bytes);
+  blockDecoder ??= new native.Decompressor();
+  return blockDecoder.decompress(bytes);
 }
