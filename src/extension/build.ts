@@ -183,7 +183,15 @@ async function check(image: string, def: ExtensionDefinition, chain: string | un
     { role: "extension" as const, file: image },
     ...(chain === undefined ? [] : [{ role: "installer-base" as const, file: chain }]),
   ];
-  const model = await loadModel(inputs);
+  const loaded = await loadModel(inputs);
+  // Path rules are per Talos release: without an installer's, the oldest release the manifest accepts.
+  const oldest = /v?\d+\.\d+\.\d+[^\s,]*/.exec(def.manifest.compatibility.talos.version)?.[0];
+  const model = loaded.artifacts.some((a) => a.talosVersion !== undefined)
+    ? loaded
+    : {
+        ...loaded,
+        artifacts: loaded.artifacts.map((a) => (a.role === "extension" ? { ...a, talosVersion: oldest } : a)),
+      };
   const result = await runChecks(checks, model);
   if (model.kernel !== undefined || def.kernel === undefined) return result;
   const declared = { location: "extension.yaml kernel.release", release: def.kernel.release, certs: [], digest: "" };

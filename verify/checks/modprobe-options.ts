@@ -34,6 +34,8 @@ export const modprobeOptions: Check<VerifyModel> = {
           const copies = byName.get(norm(module));
           const at = { artifact: artifact.file, path: conf.location, line };
           if (copies === undefined) {
+            // An extension or module package alone does not hold the modules of the rootfs or other extensions.
+            if (artifact.role === "extension" || artifact.role === "modules") return [];
             return [
               findingOf(this, { ...at, message: `${conf.path}:${line}: no module named ${module} in this image` }),
             ];
