@@ -38,7 +38,7 @@ export const build: Command = {
         ...(values["check-chain"] ? { checkChain: resolve(values["check-chain"]) } : {}),
       });
       for (const pattern of r.unmatched) {
-        process.stderr.write(`warning: modules: ${pattern} matched no file (build the modules first)\n`);
+        process.stderr.write(`warning: ${pattern} matched no file (run the package build first)\n`);
       }
       if (r.findings.length > 0)
         process.stderr.write(renderHuman({ findings: r.findings, inputErrors: [] }, { color }));

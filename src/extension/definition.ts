@@ -47,7 +47,7 @@ export const definitionSchema = z
       .optional(),
     /** Built modules, installed under /usr/lib/modules/<release>/extras/. */
     modules: z.array(relativePath).default([]),
-    /** Firmware files, installed under /usr/lib/firmware/<to>. */
+    /** Firmware files, installed under /usr/lib/firmware/<to> (a directory when `from` has a `*`). */
     firmware: z.array(z.object({ from: relativePath, to: z.string().regex(/^[^/].*[^/]$/) }).strict()).default([]),
     /** modprobe.d files by name, installed under /usr/local/lib/modprobe.d/ where Talos reads them. */
     modprobe: z.record(fileName.regex(/\.conf$/, "a .conf file name"), z.string()).default({}),

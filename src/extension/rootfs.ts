@@ -70,7 +70,7 @@ function escapes(linkPath: string, target: string): boolean {
 
 export interface Rootfs {
   readonly entries: readonly RootfsEntry[];
-  /** Module patterns that matched no file: a build that has not run yet. */
+  /** `modules` and `from` patterns that matched no file: a build that has not run yet. */
   readonly unmatched: readonly string[];
 }
 
@@ -103,8 +103,18 @@ export async function planRootfs(def: ExtensionDefinition, dir: string): Promise
       files.push(await fromDisk(`modules[${i}]`, `${MODULES_DIR(release)}/${basename(rel)}`, rel, 0o644));
     }
   }
+  /** `from` with `*` in its last part: every match goes into the directory `to`, under its own name. */
+  const copies = async (origin: string, from: string, to: string, mode?: number): Promise<void> => {
+    if (!basename(from).includes("*")) {
+      files.push(await fromDisk(origin, to, from, mode));
+      return;
+    }
+    const matched = await expand(dir, from);
+    if (matched.length === 0) unmatched.push(from);
+    for (const rel of matched) files.push(await fromDisk(origin, posix.join(to, basename(rel)), rel, mode));
+  };
   for (const [i, fw] of def.firmware.entries()) {
-    files.push(await fromDisk(`firmware[${i}]`, posix.join(FIRMWARE_DIR, fw.to), fw.from, 0o644));
+    await copies(`firmware[${i}]`, fw.from, posix.join(FIRMWARE_DIR, fw.to), 0o644);
   }
   for (const [name, body] of Object.entries(def.modprobe)) {
     files.push(text(`modprobe.${name}`, `${MODPROBE_DIR}/${name}`, body));
@@ -118,7 +128,7 @@ export async function planRootfs(def: ExtensionDefinition, dir: string): Promise
       if (escapes(f.to, f.symlink)) throw new RootfsError(origin, f.to, `symlink to ${f.symlink} escapes the rootfs`);
       files.push({ path: f.to, type: "symlink", mode: 0o777, size: 0, linkTarget: f.symlink, origin });
     } else if ("from" in f) {
-      files.push(await fromDisk(origin, f.to, f.from, f.mode));
+      await copies(origin, f.from, f.to, f.mode);
     } else {
       files.push(text(origin, f.to, f.text, f.mode));
     }

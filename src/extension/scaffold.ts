@@ -3,7 +3,7 @@
  * The directory appears whole or not at all: it is written beside its final place and renamed.
  */
 import { existsSync } from "node:fs";
-import { cp, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
 
@@ -75,10 +75,17 @@ export async function scaffold(
   }
   const target = resolve(dest);
   if (existsSync(target) && !opts.force) throw new Error(`${dest} exists (use --force to replace it)`);
+  await mkdir(dirname(target), { recursive: true });
   const work = await mkdtemp(join(dirname(target), `.${basename(target)}.new-`));
   try {
-    await cp(join(root, template), work, { recursive: true, filter: (src) => basename(src) !== META });
+    // Links inside templates point at shared sources in this package: the copy holds the files themselves.
+    await cp(join(root, template), work, {
+      recursive: true,
+      dereference: true,
+      filter: (src) => basename(src) !== META,
+    });
     await fillTree(work, vars);
+    await chmod(work, 0o755); // mkdtemp made it private
     if (existsSync(target)) await rm(target, { recursive: true, force: true });
     await rename(work, target);
   } catch (err) {
