@@ -41,9 +41,18 @@ export type {
   ManifestRejection,
 } from "./extension/manifest.js";
 export { formatManifestIssue, manifestSchema, metadataSchema, parseManifest } from "./extension/manifest.js";
-export type { CacheVerdict, LayerCache, LayerLibrary, OverlayLayer, PathConflict } from "./extension/overlay.js";
+export type {
+  CacheVerdict,
+  LayerCache,
+  LayerCacheEntry,
+  LayerLibrary,
+  OverlayLayer,
+  PathConflict,
+} from "./extension/overlay.js";
 export { judgeLdCaches, pathConflicts } from "./extension/overlay.js";
 export { GITHUB_TO_REDIST, remapPatch } from "./extension/patch-remap.js";
+export type { GeneratedCache, OverlayPlan } from "./extension/plan.js";
+export { GENERATED_CACHE_LAYER, planOverlay } from "./extension/plan.js";
 export type { Rootfs, RootfsContent, RootfsEntry } from "./extension/rootfs.js";
 export { planRootfs, RootfsError } from "./extension/rootfs.js";
 export type { ScaffoldVars, TemplateInfo } from "./extension/scaffold.js";

@@ -1,29 +1,19 @@
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { judgeLdCaches, type LayerCache, type LayerLibrary, pathConflicts } from "../../src/extension/overlay.js";
+import { GENERATED_CACHE_LAYER, planOverlay } from "../../src/extension/plan.js";
 import { readDynamicInfo } from "../../src/formats/elf/dynamic.js";
 import { readLdCache } from "../../src/formats/ldcache/read.js";
+import { writeLdCache } from "../../src/formats/ldcache/write.js";
 import { FileSource } from "../../src/io/source.js";
-
-// Two extensions as the NVIDIA deployment has them: glibc's cache lists glibc only; the toolkit's, made by
-// `ldconfig -r` over glibc plus NVIDIA's libraries, lists both. Both ship the same cache path.
-const LIB = "/usr/local/glibc/usr/lib";
-const CACHE = "/usr/local/glibc/etc/ld.so.cache";
-const GLIBC = ["libc.so.6", "libm.so.6"];
-const NVIDIA = ["libcuda.so.1", "libnvidia-ml.so.1"];
+import { CACHE, GLIBC, LIB, makeRoots, NVIDIA } from "./ldcache-roots.js";
 
 let work: string;
 const caches: LayerCache[] = [];
 const libraries: LayerLibrary[] = [];
-
-function ldconfig(root: string): void {
-  mkdirSync(join(root, "usr/local/glibc/etc"), { recursive: true });
-  writeFileSync(join(root, "usr/local/glibc/etc/ld.so.conf"), `${LIB}\n`);
-  execFileSync("/sbin/ldconfig", ["-X", "-r", root, "-f", "/usr/local/glibc/etc/ld.so.conf", "-C", CACHE]);
-}
 
 async function collect(layer: string, root: string): Promise<void> {
   const src = await FileSource.open(join(root, CACHE));
@@ -40,24 +30,8 @@ async function collect(layer: string, root: string): Promise<void> {
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "overlay-"));
-  const glibc = join(work, "glibc");
-  const toolkit = join(work, "toolkit");
-  for (const root of [glibc, toolkit]) {
-    mkdirSync(join(root, LIB), { recursive: true });
-    for (const l of GLIBC) copyFileSync(`/usr/lib/x86_64-linux-gnu/${l}`, join(root, LIB, l));
-  }
-  for (const soname of NVIDIA) {
-    const c = join(work, `${soname}.c`);
-    writeFileSync(c, "int present(void) { return 1; }\n");
-    const real = `${soname.replace(/\.1$/, "")}.595.58.03`;
-    execFileSync("gcc", ["-shared", "-fPIC", `-Wl,-soname,${soname}`, "-o", join(toolkit, LIB, real), c]);
-    symlinkSync(real, join(toolkit, LIB, soname));
-  }
-  ldconfig(glibc);
-  ldconfig(toolkit);
+  const { glibc, toolkit } = makeRoots(work);
   await collect("glibc", glibc);
-  // The toolkit extension ships only NVIDIA's libraries and its cache, not glibc's files.
-  for (const l of GLIBC) rmSync(join(toolkit, LIB, l));
   await collect("nvidia-container-toolkit", toolkit);
 });
 
@@ -87,6 +61,41 @@ describe("judgeLdCaches on caches written by ldconfig", () => {
     const [v] = judgeLdCaches(["rootfs", "glibc", "nvidia-container-toolkit", "other"], caches, [...libraries, extra]);
     expect(v?.missing.map((m) => m.soname)).toEqual(["libextra.so.1"]);
     expect(v?.fixOrder).toBeUndefined();
+  });
+});
+
+describe("planOverlay", () => {
+  it("keeps an order that already works", () => {
+    const plan = planOverlay(["nvidia-p2p", "glibc", "nvidia-container-toolkit"], caches, libraries);
+    expect(plan).toMatchObject({ order: ["nvidia-p2p", "glibc", "nvidia-container-toolkit"], reordered: false });
+    expect(plan.generated).toEqual([]);
+  });
+
+  it("moves the toolkit above glibc, as the P2P deployment had to", () => {
+    const plan = planOverlay(["nvidia-p2p", "nvidia-container-toolkit", "glibc", "btrfs"], caches, libraries);
+    expect(plan.order).toEqual(["nvidia-p2p", "glibc", "nvidia-container-toolkit", "btrfs"]);
+    expect(plan.reordered).toBe(true);
+    expect(plan.verdicts.every((v) => v.missing.length === 0)).toBe(true);
+  });
+
+  it("generates a cache of every layer's entries when no shipped cache is complete; ldconfig -p reads it", () => {
+    // The toolkit's cache as if made over NVIDIA's libraries alone: neither cache lists both sets.
+    const nvidiaOnly = caches.map((c) =>
+      c.layer === "nvidia-container-toolkit"
+        ? { ...c, entries: c.entries.filter((e) => !GLIBC.includes(e.soname)) }
+        : c,
+    );
+    const plan = planOverlay(["glibc", "nvidia-container-toolkit"], nvidiaOnly, libraries);
+    expect(plan.order).toEqual(["glibc", "nvidia-container-toolkit", GENERATED_CACHE_LAYER]);
+    expect(plan.verdicts.map((v) => [v.winner, v.missing])).toEqual([[GENERATED_CACHE_LAYER, []]]);
+    const [gen] = plan.generated;
+    expect(gen?.path).toBe(CACHE);
+    expect(gen?.missing).toEqual([]);
+    const file = join(work, "generated.cache");
+    writeFileSync(file, writeLdCache(gen?.libs ?? []));
+    const listed = execFileSync("/sbin/ldconfig", ["-p", "-C", file], { encoding: "utf8" });
+    for (const soname of [...GLIBC, ...NVIDIA])
+      expect(listed).toMatch(new RegExp(`\\t${soname.replaceAll(".", "\\.")} \\(libc6,x86-64\\) => ${LIB}/`));
   });
 });
 
