@@ -37,10 +37,10 @@ const unsquashfs = (...args: string[]) =>
 
 /**
  * A tree with what the writer must get right: sizes around the block size, a sparse file, duplicates, hard
- * links, symlinks (relative, absolute, dangling), a 255-byte name, a 60-deep path, 2000 files in one
+ * links, symlinks (relative, absolute, dangling), a 255-byte name, a 60-deep path, `many` files in one
  * directory, special mode bits, a fifo. Created in a scrambled order so the disk's order is not the image's.
  */
-function makeTree(root: string, blockSize: number, seed: string): void {
+function makeTree(root: string, blockSize: number, seed: string, many = 200): void {
   const rnd = (n: number) => createHash("sha512").update(`${seed}${n}`).digest();
   const bytes = (n: number, salt: number) => {
     const out = Buffer.alloc(n);
@@ -70,11 +70,11 @@ function makeTree(root: string, blockSize: number, seed: string): void {
   for (let i = 0; i < 60; i++) deep = join(deep, `d${i}`);
   mkdirSync(deep, { recursive: true });
   writeFileSync(join(deep, "leaf"), "deep\n");
-  const many = join(root, "many");
-  mkdirSync(many);
-  for (let i = 0; i < 2000; i++) {
-    const j = (i * 7919) % 2000;
-    writeFileSync(join(many, `m${j}`), `${j}\n`);
+  const dir = join(root, "many");
+  mkdirSync(dir);
+  for (let i = 0; i < many; i++) {
+    const j = (i * 7919) % many;
+    writeFileSync(join(dir, `m${j}`), `${j}\n`);
   }
   writeFileSync(join(root, "setuid"), "#!/bin/sh\n");
   chmodSync(join(root, "setuid"), 0o4755);
@@ -130,8 +130,8 @@ function imageFacts(img: string): Map<string, Partial<EntryFacts>> {
 const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
 describe("SquashFS writer: images round-trip through unsquashfs", () => {
-  const cases: { compressor: WriteCompressor; level?: number; blockSize?: number; label: string }[] = [
-    { compressor: "zstd", label: "zstd, default level" },
+  const cases: { compressor: WriteCompressor; level?: number; blockSize?: number; label: string; many?: number }[] = [
+    { compressor: "zstd", label: "zstd, default level, 3000 files in one directory", many: 3000 },
     { compressor: "zstd", level: 19, label: "zstd level 19" },
     { compressor: "xz", label: "xz" },
     { compressor: "gzip", label: "gzip" },
@@ -141,7 +141,7 @@ describe("SquashFS writer: images round-trip through unsquashfs", () => {
     it(`${c.label}: unsquashfs -s, -lls and -d give back the tree`, async () => {
       const bs = c.blockSize ?? 128 << 10;
       const src = scratch("tree");
-      makeTree(src, bs, "a");
+      makeTree(src, bs, "a", c.many);
       const img = `${scratch("img")}.sqsh`;
       const opts: SquashfsWriteOptions = { compressor: c.compressor, level: c.level, blockSize: c.blockSize };
       const written = await writeSquashfs(directorySource(src), img, opts);
