@@ -24,6 +24,8 @@ const fileSchema = z.union([
   z.object({ from: relativePath, to: rootfsPath, mode: mode.optional() }).strict(),
   z.object({ text: z.string(), to: rootfsPath, mode: mode.optional() }).strict(),
   z.object({ symlink: z.string().min(1), to: rootfsPath }).strict(),
+  /** A file of another image archive (docker save or OCI layout tar), e.g. a library from a toolkit image. */
+  z.object({ image: relativePath, path: rootfsPath, to: rootfsPath, mode: mode.optional() }).strict(),
 ]);
 
 export const definitionSchema = z

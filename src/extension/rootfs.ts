@@ -6,6 +6,8 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, posix } from "node:path";
 import { stringify } from "yaml";
+import { openImageArchive } from "../formats/oci/archive.js";
+import { flattenImage, readImageFile } from "../image/image-layers.js";
 import type { ExtensionDefinition } from "./definition.js";
 
 export type RootfsContent = { readonly file: string } | { readonly bytes: Uint8Array };
@@ -66,6 +68,24 @@ function escapes(linkPath: string, target: string): boolean {
     if (depth < 0) return true;
   }
   return false;
+}
+
+/** Files taken from image archives are read whole: they are single libraries or binaries, bounded here. */
+const MAX_IMAGE_FILE = 1 << 30;
+
+async function fromImage(origin: string, file: string, path: string, to: string, mode?: number): Promise<RootfsEntry> {
+  const image = await openImageArchive(file);
+  try {
+    const tree = await flattenImage(image);
+    const entry = tree.get(path);
+    if (entry?.type !== "file" && entry?.type !== "hardlink") {
+      throw new RootfsError(origin, to, `${file} has no regular file at ${path}${entry ? ` (a ${entry.type})` : ""}`);
+    }
+    const bytes = await readImageFile(image, tree, path, MAX_IMAGE_FILE);
+    return { path: to, type: "file", mode: mode ?? entry.mode, size: bytes.length, content: { bytes }, origin };
+  } finally {
+    await image.close();
+  }
 }
 
 export interface Rootfs {
@@ -129,6 +149,8 @@ export async function planRootfs(def: ExtensionDefinition, dir: string): Promise
       files.push({ path: f.to, type: "symlink", mode: 0o777, size: 0, linkTarget: f.symlink, origin });
     } else if ("from" in f) {
       await copies(origin, f.from, f.to, f.mode);
+    } else if ("image" in f) {
+      files.push(await fromImage(origin, join(dir, f.image), f.path, f.to, f.mode));
     } else {
       files.push(text(origin, f.to, f.text, f.mode));
     }

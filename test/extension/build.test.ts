@@ -16,6 +16,9 @@ const FIX = join(import.meta.dirname, "../fixtures/out");
 const MODULES = join(FIX, "extension");
 const RELEASE = readFileSync(join(MODULES, "release"), "utf8").trim();
 const INSTALLER_BASE = join(FIX, "installer/clean/installer-base.tar");
+/** The kernel the installer fixtures embed, as the fixture scripts pick it. */
+const tinyKernel = () =>
+  execFileSync("bash", [join(import.meta.dirname, "../fixtures/tiny-kernel.sh")], { encoding: "utf8" }).trim();
 
 const work = mkdtempSync(join(tmpdir(), "ext-build-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -176,6 +179,32 @@ describe("talos-ext build: what it writes", () => {
       checkChain: INSTALLER_BASE,
     });
     expect(r.findings).toEqual([]);
+  });
+});
+
+describe("talos-ext build: files from another image archive", () => {
+  it("takes a file out of an image (here the installer-base's kernel) without unpacking it", async () => {
+    const dir = extensionDir(
+      "a",
+      "  - image: base.tar\n    path: /usr/install/amd64/vmlinuz\n    to: /usr/local/share/boot/vmlinuz\n",
+    );
+    copyFileSync(INSTALLER_BASE, join(dir, "base.tar"));
+    const r = await buildExtension(await loadDefinition(dir), { dir, outDir: join(dir, "out") });
+    const got = execFileSync("unsquashfs", ["-cat", r.squashfs, "/usr/local/share/boot/vmlinuz"], {
+      maxBuffer: 64 << 20,
+    });
+    expect(createHash("sha256").update(got).digest("hex")).toBe(sha(join(tinyKernel(), "vmlinuz")));
+  });
+
+  it("names the image and path when the file is not there", async () => {
+    const dir = extensionDir(
+      "a",
+      "  - image: base.tar\n    path: /usr/install/amd64/nothing\n    to: /usr/local/share/x\n",
+    );
+    copyFileSync(INSTALLER_BASE, join(dir, "base.tar"));
+    await expect(buildExtension(await loadDefinition(dir), { dir, outDir: join(dir, "out") })).rejects.toThrow(
+      /files\[2\]: \/usr\/local\/share\/x: .*base\.tar has no regular file at \/usr\/install\/amd64\/nothing/,
+    );
   });
 });
 
