@@ -43,6 +43,17 @@ export async function listTemplates(root = templatesRoot()): Promise<TemplateInf
   return out;
 }
 
+async function includes(root: string, template: string): Promise<Record<string, string>> {
+  const meta = (parse(await readFile(join(root, template, META), "utf8")) ?? {}) as { include?: unknown };
+  const inc = (meta.include ?? {}) as Record<string, unknown>;
+  for (const [to, from] of Object.entries(inc)) {
+    const inside = (p: unknown) => typeof p === "string" && !p.startsWith("/") && !p.split("/").includes("..");
+    if (!inside(to) || !inside(from))
+      throw new Error(`${template}/${META}: include ${to}: ${String(from)} is not a path inside the package`);
+  }
+  return inc as Record<string, string>;
+}
+
 const fill = (text: string, vars: ScaffoldVars): string =>
   text.replace(/\{\{(NAME|TALOS_VERSION|KERNEL_RELEASE)\}\}/g, (_, k: keyof ScaffoldVars) => vars[k]);
 
@@ -78,12 +89,11 @@ export async function scaffold(
   await mkdir(dirname(target), { recursive: true });
   const work = await mkdtemp(join(dirname(target), `.${basename(target)}.new-`));
   try {
-    // Links inside templates point at shared sources in this package: the copy holds the files themselves.
-    await cp(join(root, template), work, {
-      recursive: true,
-      dereference: true,
-      filter: (src) => basename(src) !== META,
-    });
+    await cp(join(root, template), work, { recursive: true, filter: (src) => basename(src) !== META });
+    // Sources a template shares with the package (template.yaml `include`: destination -> path from the root).
+    for (const [to, from] of Object.entries(await includes(root, template))) {
+      await cp(join(dirname(root), from), join(work, to), { recursive: true });
+    }
     await fillTree(work, vars);
     await chmod(work, 0o755); // mkdtemp made it private
     if (existsSync(target)) await rm(target, { recursive: true, force: true });

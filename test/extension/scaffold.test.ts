@@ -72,6 +72,12 @@ describe("talos-ext new", () => {
         ]),
       );
       expect(written).not.toContain("template.yaml");
+      if (template === "nvidia-p2p") {
+        // Shared with extensions/nvidia-p2p through template.yaml's include.
+        expect(written).toEqual(
+          expect.arrayContaining(["probe/p2p-probe.c", "probe/Makefile", "modules/remap-patch.awk"]),
+        );
+      }
       expect(statSync(dir).mode & 0o777).toBe(0o755);
       for (const f of written) {
         expect(lstatSync(join(dir, f)).isSymbolicLink(), f).toBe(false);

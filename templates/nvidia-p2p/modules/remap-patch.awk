@@ -1,1 +1,0 @@
-../../../extensions/nvidia-p2p/modules/remap-patch.awk
