@@ -45,8 +45,12 @@ export class FileSource implements ByteSource {
   ) {}
   static async open(path: string): Promise<FileSource> {
     const fh = await open(path, "r");
-    const st = await fh.stat();
-    return new FileSource(path, st.size, fh);
+    try {
+      return new FileSource(path, (await fh.stat()).size, fh);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
   }
   async read(offset: number, length: number, what: string): Promise<Uint8Array> {
     checkRange(this, offset, length, what);

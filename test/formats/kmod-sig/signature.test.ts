@@ -28,8 +28,12 @@ function modinfo(field: string, file: string): string {
 }
 
 async function sigOf(file: string): Promise<ModuleSignature | undefined> {
-  const src = await moduleSource(await FileSource.open(file));
-  return readModuleSignature(src);
+  const f = await FileSource.open(file);
+  try {
+    return await readModuleSignature(await moduleSource(f));
+  } finally {
+    await f.close();
+  }
 }
 
 function cert(name: string): Certificate {
@@ -98,6 +102,7 @@ describe("modules signed by sign-file", () => {
     expect(c.key).toBe("RSA 4096");
     expect(namesCertificate(sig, c)).toBe(true);
     expect(await verifyModuleSignature(src, sig, c)).toBe(true);
+    await src.close();
   });
 
   it("a signer named by subject key identifier (-k): no signer or sig_key, as modinfo; matched by SKID", async () => {
@@ -107,7 +112,9 @@ describe("modules signed by sign-file", () => {
     expect(sig.signer).toBeUndefined();
     expect(sig.signerId).toEqual({ kind: "skid", skid: kernel().skid });
     expect(namesCertificate(sig, kernel())).toBe(true);
-    expect(await verifyModuleSignature(await FileSource.open(file), sig, kernel())).toBe(true);
+    const src = await FileSource.open(file);
+    expect(await verifyModuleSignature(src, sig, kernel())).toBe(true);
+    await src.close();
   });
 
   it("an EC key verifies against its own certificate only", async () => {
@@ -116,6 +123,7 @@ describe("modules signed by sign-file", () => {
     expect(namesCertificate(sig, cert("ec.der"))).toBe(true);
     expect(namesCertificate(sig, kernel())).toBe(false);
     expect(await verifyModuleSignature(src, sig, cert("ec.der"))).toBe(true);
+    await src.close();
   });
 
   it("another build's key is not the kernel's, and does not verify with it", async () => {
@@ -124,6 +132,7 @@ describe("modules signed by sign-file", () => {
     expect(namesCertificate(sig, kernel())).toBe(false);
     expect(await verifyModuleSignature(src, sig, kernel())).toBe(false);
     expect(await verifyModuleSignature(src, sig, cert("other.der"))).toBe(true);
+    await src.close();
   });
 
   it("a module changed after signing fails verification", async () => {
@@ -131,13 +140,16 @@ describe("modules signed by sign-file", () => {
     const sig = (await readModuleSignature(src)) as ModuleSignature;
     expect(namesCertificate(sig, kernel())).toBe(true);
     expect(await verifyModuleSignature(src, sig, kernel())).toBe(false);
+    await src.close();
   });
 
   it("compressed modules carry the signature inside", async () => {
     for (const name of ["rsa.ko.xz", "rsa.ko.zst", "rsa.ko.gz"]) {
-      const src = await moduleSource(await FileSource.open(join(signed, name)));
+      const file = await FileSource.open(join(signed, name));
+      const src = await moduleSource(file);
       const sig = (await readModuleSignature(src)) as ModuleSignature;
       expect(await verifyModuleSignature(src, sig, kernel())).toBe(true);
+      await file.close();
     }
   });
 

@@ -1,6 +1,6 @@
 import { closeSync, lstatSync, openSync, readFileSync, readlinkSync, readSync, realpathSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { FormatError } from "../../../src/errors.js";
 import { SquashFs } from "../../../src/formats/squashfs/reader.js";
 import { BufferSource, type ByteSource, FileSource, SliceSource } from "../../../src/io/source.js";
@@ -177,8 +177,10 @@ describe("SquashFs paths, symlinks, ranges and tables (zstd image, checked on it
       expect((await fs.inodeByNumber(inode.number))?.ref).toBe(inode.ref);
     }
     expect(numbers.size).toBe(fs.superblock.inodeCount);
-    const plain = await SquashFs.open(await FileSource.open(image("plain")));
+    const file = await FileSource.open(image("plain"));
+    const plain = await SquashFs.open(file);
     expect(await plain.inodeByNumber(1)).toBeUndefined();
+    await file.close();
   });
 
   it("decodes each metadata block once however often the tree is walked and searched", async () => {
@@ -206,7 +208,9 @@ describe("SquashFs paths, symlinks, ranges and tables (zstd image, checked on it
 describe("a file over 4 GiB", () => {
   it("has its 64-bit size and sparse blocks, and its tail and middle read by range as unsquashfs extracts them", async () => {
     const img = image("huge");
-    const fs = await SquashFs.open(await FileSource.open(img));
+    const file = await FileSource.open(img);
+    onTestFinished(() => file.close());
+    const fs = await SquashFs.open(file);
     const inode = await fs.stat("/huge");
     expect(String(inode?.size)).toBe(listing(img).get("/huge")?.size);
     expect(inode?.disk.type === 9 && inode.disk.sparse).toBeGreaterThan(0);
