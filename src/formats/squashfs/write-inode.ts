@@ -3,13 +3,17 @@ import {
   BASIC_DIR_MAX_FILE_SIZE,
   BASIC_FILE_MAX,
   type BasicInodeType,
+  DIR_ENTRY_SIZE,
+  DIR_HEADER_SIZE,
   DIR_MAX_ENTRIES,
   DIR_MAX_INODE_DELTA,
   DIR_SIZE_EXTRA,
+  type DirIndexEntry,
   EXTENDED_TYPE_OFFSET,
   encodeRdev,
   INVALID_XATTR,
   InodeType,
+  METADATA_SIZE,
   MODE_MASK,
   refBlock,
   refOffset,
@@ -145,14 +149,23 @@ export interface Listing {
   readonly length: number;
 }
 
-/** A directory inode; the extended form when it has xattrs or its listing is too long for a u16. */
-export function encodeDirInode(c: InodeCommon, listing: Listing, parent: number): Uint8Array {
+/** A directory inode; the extended form when it has xattrs or an index, or its listing is too long for a u16. */
+export function encodeDirInode(
+  c: InodeCommon,
+  listing: Listing,
+  parent: number,
+  index: readonly DirIndexEntry[],
+): Uint8Array {
   const fileSize = listing.length + DIR_SIZE_EXTRA;
-  const ext = c.xattr !== INVALID_XATTR || fileSize > BASIC_DIR_MAX_FILE_SIZE;
+  const ext = c.xattr !== INVALID_XATTR || fileSize > BASIC_DIR_MAX_FILE_SIZE || index.length > 0;
   const r = header(c, ext);
   if (ext) {
-    // No directory index: lookups then scan the listing from its start, which is always correct.
-    r.u32(c.nlink).u32(fileSize).u32(listing.block).u32(parent).u16(0).u16(listing.offset).u32(c.xattr);
+    r.u32(c.nlink).u32(fileSize).u32(listing.block).u32(parent).u16(index.length).u16(listing.offset).u32(c.xattr);
+    for (const i of index)
+      r.u32(i.index)
+        .u32(i.startBlock)
+        .u32(i.name.length - 1)
+        .bytes(i.name);
   } else {
     r.u32(listing.block).u32(c.nlink).u16(fileSize).u16(listing.offset).u32(parent);
   }
@@ -167,36 +180,49 @@ export interface ListedChild {
   readonly type: EntryType;
 }
 
+/** One run of a listing: its header and entries, and the name it starts with (what an index entry names). */
+export interface ListingRun {
+  readonly bytes: Uint8Array;
+  readonly firstName: Uint8Array;
+}
+
 /**
  * A directory's listing: runs of up to 256 entries whose inodes share one inode-table block and whose numbers
- * lie within an i16 of the run's first. `children` are sorted by name already.
+ * lie within an i16 of the run's first. As mksquashfs does, a run also ends where the next entry would start in
+ * another metadata block, so that every block of the listing starts a run an index entry can point at.
+ * `children` are sorted by name already; `offset` is where the listing starts in its first metadata block.
  */
-export function encodeListing(children: readonly ListedChild[]): Uint8Array {
-  const out = new Fields();
+export function encodeListing(children: readonly ListedChild[], offset: number): ListingRun[] {
+  const runs: ListingRun[] = [];
+  let at = offset;
   let i = 0;
   while (i < children.length) {
     const first = children[i] as ListedChild;
     const block = refBlock(first.ref);
-    let n = 1;
-    while (i + n < children.length && n < DIR_MAX_ENTRIES) {
-      const c = children[i + n] as ListedChild;
-      if (refBlock(c.ref) !== block || Math.abs(c.number - first.number) > DIR_MAX_INODE_DELTA) break;
-      n++;
-    }
-    out
-      .u32(n - 1)
-      .u32(block)
-      .u32(first.number);
-    for (const c of children.slice(i, i + n)) {
-      const delta = c.number - first.number;
+    const metadataBlock = Math.floor(at / METADATA_SIZE);
+    at += DIR_HEADER_SIZE;
+    let n = 0;
+    const out = new Fields();
+    for (const c of children.slice(i)) {
+      if (n === DIR_MAX_ENTRIES || refBlock(c.ref) !== block || Math.abs(c.number - first.number) > DIR_MAX_INODE_DELTA)
+        break;
+      if (n > 0 && Math.floor(at / METADATA_SIZE) !== metadataBlock) break;
       out
         .u16(refOffset(c.ref))
-        .u16(delta & 0xffff)
+        .u16((c.number - first.number) & 0xffff)
         .u16(BASIC_TYPE[c.type])
         .u16(c.name.length - 1)
         .bytes(c.name);
+      at += DIR_ENTRY_SIZE + c.name.length;
+      n++;
     }
+    const head = new Fields()
+      .u32(n - 1)
+      .u32(block)
+      .u32(first.number)
+      .done();
+    runs.push({ bytes: Buffer.concat([head, out.done()]), firstName: first.name });
     i += n;
   }
-  return out.done();
+  return runs;
 }

@@ -10,6 +10,7 @@ import {
   compressorOptionsBlock,
 } from "./encode.js";
 import {
+  type DirIndexEntry,
   SUPERBLOCK_FIELD as F,
   Flag,
   INVALID_XATTR,
@@ -240,15 +241,21 @@ export async function writeSquashfs(
         }
         listed.push({ name: c.name, ref, number: c.inode.number, type: c.inode.entry.type });
       }
+      // The index names the first run to start in each new metadata block, so the kernel's lookup (and ours)
+      // skips to the block a name is in instead of scanning the listing from its start.
       const at = dirTable.position;
-      const listing = encodeListing(listed);
-      dirTable.append(listing);
+      const index: DirIndexEntry[] = [];
+      let length = 0;
+      for (const run of encodeListing(listed, at.offset)) {
+        const here = dirTable.position;
+        if (here.block !== (index[index.length - 1]?.startBlock ?? at.block)) {
+          index.push({ index: length, startBlock: here.block, name: run.firstName });
+        }
+        dirTable.append(run.bytes);
+        length += run.bytes.length;
+      }
       const ref = inodeTable.append(
-        encodeDirInode(
-          common(dir.inode, 2 + subdirs),
-          { block: at.block, offset: at.offset, length: listing.length },
-          parent,
-        ),
+        encodeDirInode(common(dir.inode, 2 + subdirs), { block: at.block, offset: at.offset, length }, parent, index),
       );
       refs.set(dir.inode, ref);
       return ref;
