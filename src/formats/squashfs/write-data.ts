@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { BlockEncoder } from "./encode.js";
+import type { EncodePool } from "./encode-pool.js";
 import { DATA_UNCOMPRESSED, INVALID_FRAGMENT, SPARSE_BLOCK } from "./format.js";
 import { WriteInputError } from "./write-tree.js";
 
@@ -32,52 +32,84 @@ const isZero = (b: Uint8Array): boolean => {
  * default: a file shorter than a block is one fragment, a longer one is all blocks with a short last block
  * (no tail-end packing), an all-zero full block is sparse, and a file whose bytes were already written is
  * pointed at the first copy (its blocks written over).
+ *
+ * Blocks are compressed on the pool while files are read on; the writes happen in submission order, one at
+ * a time, so every position is what a single thread would have written. At most `window` blocks wait.
  */
 export class DataWriter {
   readonly fragments: FragmentEntry[] = [];
   private readonly fragment: Uint8Array;
   private fragmentFill = 0;
-  private readonly seen = new Map<string, FileData>();
+  private readonly seen = new Map<string, Promise<FileData>>();
   /** One block being filled, reused for every file. */
   private readonly buf: Uint8Array;
+  /** Writes in submission order; `position` is the next free byte once the chain has run. */
+  private chain: Promise<void> = Promise.resolve();
+  private readonly queued: Promise<void>[] = [];
 
   constructor(
     private readonly write: WriteAt,
-    private readonly encode: BlockEncoder,
+    private readonly pool: EncodePool,
     private readonly blockSize: number,
-    /** Next free byte of the image. */
     public position: number,
+    private readonly window = 32,
   ) {
     this.fragment = new Uint8Array(blockSize);
     this.buf = new Uint8Array(blockSize);
   }
 
-  private async block(raw: Uint8Array): Promise<number> {
-    const packed = this.encode(raw);
-    await this.write(packed ?? raw, this.position);
-    this.position += (packed ?? raw).length;
-    return packed ? packed.length : raw.length | DATA_UNCOMPRESSED;
+  /** Runs `op` after every write queued before it; waits while the window is full. */
+  private async queue(op: () => Promise<void> | void): Promise<void> {
+    const step = this.chain.then(op);
+    step.catch(() => undefined); // a failure is reported where the step is awaited, not as unhandled
+    this.chain = step;
+    this.queued.push(step);
+    if (this.queued.length > this.window) await this.queued.shift();
+  }
+
+  /** Queues one block; `done` hears its size word once it is written. */
+  private async block(bytes: Uint8Array, done: (sizeWord: number) => void): Promise<void> {
+    const raw = bytes.slice();
+    const packed = this.pool.encode(raw);
+    packed.catch(() => undefined); // awaited below, in order; a failure surfaces there
+    await this.queue(async () => {
+      const out = (await packed) ?? raw;
+      await this.write(out, this.position);
+      this.position += out.length;
+      done(out === raw ? raw.length | DATA_UNCOMPRESSED : out.length);
+    });
   }
 
   private async flushFragment(): Promise<void> {
     if (this.fragmentFill === 0) return;
-    const start = this.position;
-    const size = await this.block(this.fragment.slice(0, this.fragmentFill));
-    this.fragments.push({ start, size });
+    const entry = { start: 0, size: 0 };
+    this.fragments.push(entry);
+    await this.queue(() => {
+      entry.start = this.position;
+    });
+    await this.block(this.fragment.subarray(0, this.fragmentFill), (size) => {
+      entry.size = size;
+    });
     this.fragmentFill = 0;
   }
 
-  /** One file: `size` bytes from `body`, which must yield exactly that many. */
+  /**
+   * One file: `size` bytes from `body`, which must yield exactly that many. Returns once the file is read;
+   * where it went (`data`) is known once the writes queued so far have run.
+   */
   async file(
     source: string,
     path: string,
     size: number,
     body: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
-  ): Promise<FileData> {
+  ): Promise<{ readonly data: Promise<FileData> }> {
     const bs = this.blockSize;
-    const start = this.position;
     const hash = createHash("sha256");
     const blockSizes: number[] = [];
+    const at = { start: 0 };
+    await this.queue(() => {
+      at.start = this.position;
+    });
     let sparse = 0;
     let tail: Uint8Array | undefined;
     const buf = this.buf;
@@ -91,18 +123,21 @@ export class DataWriter {
         blockSizes.push(SPARSE_BLOCK);
         sparse += bs;
       } else {
-        blockSizes.push(await this.block(b));
+        const i = blockSizes.push(SPARSE_BLOCK) - 1;
+        await this.block(b, (word) => {
+          blockSizes[i] = word;
+        });
       }
     };
     for await (const chunk of body) {
       total += chunk.length;
       if (total > size) throw new WriteInputError(source, path, `more than the ${size} bytes stated`);
-      let at = 0;
-      while (at < chunk.length) {
-        const n = Math.min(chunk.length - at, bs - fill);
-        buf.set(chunk.subarray(at, at + n), fill);
+      let from = 0;
+      while (from < chunk.length) {
+        const n = Math.min(chunk.length - from, bs - fill);
+        buf.set(chunk.subarray(from, from + n), fill);
         fill += n;
-        at += n;
+        from += n;
         if (fill === bs) {
           await emit(buf);
           fill = 0;
@@ -115,22 +150,32 @@ export class DataWriter {
     const key = `${size}:${hash.digest("hex")}`;
     const earlier = this.seen.get(key);
     if (earlier !== undefined) {
-      this.position = start; // the copy's blocks are written over by what follows
-      return earlier;
+      // The copy's blocks are written over by what follows.
+      await this.queue(() => {
+        this.position = at.start;
+      });
+      return { data: earlier };
     }
-    let data: FileData = { blocksStart: start, blockSizes, fragment: INVALID_FRAGMENT, fragmentOffset: 0, sparse };
+    let fragment = INVALID_FRAGMENT;
+    let fragmentOffset = 0;
     if (tail !== undefined) {
       if (this.fragmentFill + tail.length > bs) await this.flushFragment();
-      data = { ...data, fragment: this.fragments.length, fragmentOffset: this.fragmentFill };
+      fragment = this.fragments.length;
+      fragmentOffset = this.fragmentFill;
       this.fragment.set(tail, this.fragmentFill);
       this.fragmentFill += tail.length;
     }
+    const data = this.chain.then(
+      (): FileData => ({ blocksStart: at.start, blockSizes, fragment, fragmentOffset, sparse }),
+    );
+    data.catch(() => undefined); // the chain's failure is reported by finish()
     this.seen.set(key, data);
-    return data;
+    return { data };
   }
 
-  /** Writes the last, partly filled fragment block. */
+  /** Writes the last, partly filled fragment block and waits for every queued write. */
   async finish(): Promise<void> {
     await this.flushFragment();
+    await this.chain;
   }
 }

@@ -9,6 +9,7 @@ import {
   compressorId,
   compressorOptionsBlock,
 } from "./encode.js";
+import { EncodePool } from "./encode-pool.js";
 import {
   type DirIndexEntry,
   SUPERBLOCK_FIELD as F,
@@ -55,6 +56,8 @@ export interface SquashfsWriteOptions extends CompressionOptions {
    * otherwise entries keep their own and the superblock takes the newest.
    */
   readonly mtime?: number;
+  /** Threads compressing data blocks (mksquashfs -processors); the bytes written do not depend on it. */
+  readonly threads?: number;
 }
 
 export interface SquashfsWritten {
@@ -171,13 +174,20 @@ export async function writeSquashfs(
     }
 
     // Data: file contents in inode order, so a directory's files lie together.
-    const data = new DataWriter(writeAt, encode, blockSize, pos);
-    const fileData = new Map<WriteInode, FileData>();
-    for (const inode of inodes) {
-      const e = inode.entry;
-      if (e.type === "file") fileData.set(inode, await data.file(source.name, e.path, e.size, source.open(e)));
+    const pool = new EncodePool(opts, opts.threads);
+    const pending = new Map<WriteInode, Promise<FileData>>();
+    const data = new DataWriter(writeAt, pool, blockSize, pos);
+    try {
+      for (const inode of inodes) {
+        const e = inode.entry;
+        if (e.type === "file") pending.set(inode, (await data.file(source.name, e.path, e.size, source.open(e))).data);
+      }
+      await data.finish();
+    } finally {
+      await pool.close();
     }
-    await data.finish();
+    const fileData = new Map<WriteInode, FileData>();
+    for (const [inode, p] of pending) fileData.set(inode, await p);
     pos = data.position;
 
     // Inode and directory tables, children before their directory.

@@ -311,6 +311,15 @@ describe("SquashFS writer: determinism and the kernel's layout rules", () => {
     expect(sha(ia)).toBe(sha(ib));
   });
 
+  it("compressing on one thread or several gives the same bytes", async () => {
+    const src = scratch("tree");
+    makeTree(src, 4096, "threads");
+    const [one, three] = [`${scratch("img")}.sqsh`, `${scratch("img")}.sqsh`];
+    await writeSquashfs(directorySource(src), one, { compressor: "zstd", blockSize: 4096, threads: 1 });
+    await writeSquashfs(directorySource(src), three, { compressor: "zstd", blockSize: 4096, threads: 3 });
+    expect(sha(one)).toBe(sha(three));
+  });
+
   it("lays tables out in mksquashfs's order with the bounds squashfs_fill_super checks", async () => {
     const src = scratch("tree");
     makeTree(src, 4096, "c");
