@@ -31,7 +31,7 @@ export async function bench(): Promise<BenchRow[]> {
           allRoot: true,
           threads: 2,
         });
-      // One run each: a write of the whole tree takes minutes on one thread.
+      // One run each: a write of the whole tree takes about a minute.
       const ours = await timeOurs(write, 1);
       const cmd = `mksquashfs ${tree} ${join(work, `tool-${compressor}.sqsh`)} -processors 2 -noappend -no-progress -quiet -all-root -comp ${compressor} ${flags}`;
       const tool = timeTool(cmd, 1);
