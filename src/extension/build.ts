@@ -17,6 +17,7 @@ import { writeImageArchive } from "../formats/oci/write.js";
 import { writeSquashfs } from "../formats/squashfs/writer.js";
 import { type TarMember, writeTar } from "../formats/tar/write.js";
 import type { LayerEntry } from "../image/layer.js";
+import { sourceDateEpoch } from "../io/source-date-epoch.js";
 import type { ExtensionDefinition } from "./definition.js";
 import { planRootfs, type RootfsEntry } from "./rootfs.js";
 
@@ -55,16 +56,8 @@ export class BuildRefused extends Error {
   }
 }
 
-/** The label Talos' installer images carry; an extension image carries none, so none is written. */
-const SELINUX = "security.selinux";
-/** What Talos' imager labels every file of an extension layer with (mksquashfs -xattrs-add). */
+/** What Talos' imager labels every file of an extension layer with (mksquashfs -xattrs-add security.selinux=…). */
 const EXTENSION_LABEL = Buffer.from("system_u:object_r:system_extension_t:s0\0");
-
-function epochOf(opts: BuildOptions): number {
-  if (opts.epoch !== undefined) return opts.epoch;
-  const v = process.env.SOURCE_DATE_EPOCH;
-  return v !== undefined && /^\d+$/.test(v) ? Number(v) : 0;
-}
 
 function body(e: RootfsEntry): () => Iterable<Uint8Array> | AsyncIterable<Uint8Array> {
   const c = e.content;
@@ -73,7 +66,7 @@ function body(e: RootfsEntry): () => Iterable<Uint8Array> | AsyncIterable<Uint8A
 }
 
 export async function buildExtension(def: ExtensionDefinition, opts: BuildOptions): Promise<BuildResult> {
-  const epoch = epochOf(opts);
+  const epoch = opts.epoch ?? sourceDateEpoch() ?? 0;
   const { entries, unmatched } = await planRootfs(def, opts.dir);
   const manifest = Buffer.from(stringify({ version: "v1alpha1", metadata: def.manifest }));
   const ref = `${def.image}:${def.manifest.version}`;
@@ -112,7 +105,7 @@ export async function buildExtension(def: ExtensionDefinition, opts: BuildOption
     await rm(layer);
 
     const squashfs = join(work, `${base}.sqsh`);
-    const labels = new Map([[SELINUX, EXTENSION_LABEL]]);
+    const labels = new Map([["security.selinux", EXTENSION_LABEL]]);
     const sqEntries = [{ path: "/", type: "dir" as const, mode: 0o755, size: 0 }, ...entries].map(
       (e): LayerEntry => ({
         path: e.path,
@@ -138,12 +131,12 @@ export async function buildExtension(def: ExtensionDefinition, opts: BuildOption
       { compressor: "zstd", level: 18, allRoot: true, mtime: epoch },
     );
 
+    const outImage = join(opts.outDir, `${base}.tar`);
     // Findings name the image where it will be, not the folder it is checked in.
-    const result = renamed(await check(image, def, opts.checkChain), image, join(opts.outDir, `${base}.tar`));
+    const result = renamed(await check(image, def, opts.checkChain), image, outImage);
     if (result.findings.some((f) => f.severity === "error") || result.inputErrors.length > 0) {
       throw new BuildRefused(result);
     }
-    const outImage = join(opts.outDir, `${base}.tar`);
     const outSquashfs = join(opts.outDir, `${base}.sqsh`);
     await rename(image, outImage);
     await rename(squashfs, outSquashfs);

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { LayerEntry } from "../../image/layer.js";
+import { sourceDateEpoch } from "../../io/source-date-epoch.js";
 import {
   type BlockEncoder,
   blockEncoder,
@@ -86,15 +87,6 @@ class Interned<K> {
   }
 }
 
-function sourceDateEpoch(): number | undefined {
-  const v = process.env.SOURCE_DATE_EPOCH;
-  if (v === undefined || v === "") return undefined;
-  if (!/^\d+$/.test(v) || Number(v) > 0xffff_ffff) {
-    throw new RangeError(`SOURCE_DATE_EPOCH must be whole seconds that fit 32 bits, not ${JSON.stringify(v)}`);
-  }
-  return Number(v);
-}
-
 /** Xattr pairs as SquashFS stores them: the prefix as a type id, the rest of the name, the value inline. */
 function encodeXattrs(source: string, path: string, xattrs: ReadonlyMap<string, Uint8Array>) {
   const names = [...xattrs.keys()].sort();
@@ -124,16 +116,19 @@ function u64s(values: readonly number[]): Buffer {
   return b;
 }
 
-/** A lookup table: its entries in metadata blocks, then the u64 positions of those blocks. */
+/**
+ * A lookup table written at `start`: its entries in metadata blocks, and the u64 positions of those blocks
+ * (the index, which the superblock points at; the xattr id table puts a header before it).
+ */
 function lookupTable(
   encode: BlockEncoder,
   entries: Uint8Array,
   start: number,
-): { blocks: Uint8Array[]; index: number } {
+): { blocks: Uint8Array[]; index: Buffer } {
   const m = new MetadataWriter(encode);
   m.append(entries);
   const blocks = m.finish();
-  return { blocks: [...blocks, u64s(m.blockStarts.map((b) => start + b))], index: start + m.length };
+  return { blocks, index: u64s(m.blockStarts.map((b) => start + b)) };
 }
 
 /**
@@ -296,15 +291,20 @@ export async function writeSquashfs(
       }
       const t = lookupTable(encode, entries, pos);
       put(t.blocks);
-      fragmentTableStart = t.index;
+      fragmentTableStart = pos;
+      put([t.index]);
     }
     const exportEntries = u64s(inodes.map((inode) => refs.get(inode) as number));
     const exp = lookupTable(encode, exportEntries, pos);
     put(exp.blocks);
+    const exportTableStart = pos;
+    put([exp.index]);
     const idEntries = Buffer.alloc(ids.values.length * 4);
     for (const [i, id] of ids.values.entries()) idEntries.writeUInt32LE(id, i * 4);
     const idt = lookupTable(encode, idEntries, pos);
     put(idt.blocks);
+    const idTableStart = pos;
+    put([idt.index]);
 
     let xattrIdTableStart: number | undefined;
     if (xattrIds.values.length > 0) {
@@ -316,16 +316,13 @@ export async function writeSquashfs(
         entries.writeUInt32LE(x.count, i * 16 + 8);
         entries.writeUInt32LE(x.size, i * 16 + 12);
       }
-      const m = new MetadataWriter(encode);
-      m.append(entries);
-      const blocks = m.finish();
-      const blocksStart = pos;
-      put(blocks);
+      const t = lookupTable(encode, entries, pos);
+      put(t.blocks);
       xattrIdTableStart = pos;
       const head = Buffer.alloc(16);
       head.writeBigUInt64LE(BigInt(kvStart), 0);
       head.writeUInt32LE(xattrIds.values.length, 8);
-      put([head, u64s(m.blockStarts.map((b) => blocksStart + b))]);
+      put([head, t.index]);
     }
     const bytesUsed = pos;
     const tables = Buffer.concat(out);
@@ -346,12 +343,12 @@ export async function writeSquashfs(
     const table = (v: number | undefined) => (v === undefined ? NO_TABLE : BigInt(v));
     sb.writeBigUInt64LE(BigInt(rootRef), F.rootInode);
     sb.writeBigUInt64LE(BigInt(bytesUsed), F.bytesUsed);
-    sb.writeBigUInt64LE(BigInt(idt.index), F.idTableStart);
+    sb.writeBigUInt64LE(BigInt(idTableStart), F.idTableStart);
     sb.writeBigUInt64LE(table(xattrIdTableStart), F.xattrIdTableStart);
     sb.writeBigUInt64LE(BigInt(inodeTableStart), F.inodeTableStart);
     sb.writeBigUInt64LE(BigInt(directoryTableStart), F.directoryTableStart);
     sb.writeBigUInt64LE(table(fragmentTableStart), F.fragmentTableStart);
-    sb.writeBigUInt64LE(BigInt(exp.index), F.exportTableStart);
+    sb.writeBigUInt64LE(BigInt(exportTableStart), F.exportTableStart);
     await writeAt(sb, 0);
 
     const padded = Math.ceil(bytesUsed / PAD) * PAD;
