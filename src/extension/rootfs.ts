@@ -35,10 +35,10 @@ export class RootfsError extends Error {
   }
 }
 
-export const MODULES_DIR = (release: string) => `/usr/lib/modules/${release}/extras`;
-export const FIRMWARE_DIR = "/usr/lib/firmware";
-export const MODPROBE_DIR = "/usr/local/lib/modprobe.d";
-export const SERVICES_DIR = "/usr/local/etc/containers";
+const MODULES_DIR = (release: string) => `/usr/lib/modules/${release}/extras`;
+const FIRMWARE_DIR = "/usr/lib/firmware";
+const MODPROBE_DIR = "/usr/local/lib/modprobe.d";
+const SERVICES_DIR = "/usr/local/etc/containers";
 
 /** Files a pattern names: a literal path, or `*` in its last part (matching nothing is not an error). */
 async function expand(dir: string, pattern: string): Promise<string[]> {
@@ -115,24 +115,21 @@ export async function planRootfs(def: ExtensionDefinition, dir: string): Promise
     return { path, type: "file", mode, size: bytes.length, content: { bytes }, origin };
   };
 
-  for (const [i, pattern] of def.modules.entries()) {
+  /** Every file `pattern` names goes into the directory `to`, under its own name. */
+  const intoDir = async (origin: string, pattern: string, to: string, mode?: number): Promise<void> => {
     const matched = await expand(dir, pattern);
     if (matched.length === 0) unmatched.push(pattern);
-    const release = def.kernel?.release as string;
-    for (const rel of matched) {
-      files.push(await fromDisk(`modules[${i}]`, `${MODULES_DIR(release)}/${basename(rel)}`, rel, 0o644));
-    }
-  }
-  /** `from` with `*` in its last part: every match goes into the directory `to`, under its own name. */
-  const copies = async (origin: string, from: string, to: string, mode?: number): Promise<void> => {
-    if (!basename(from).includes("*")) {
-      files.push(await fromDisk(origin, to, from, mode));
-      return;
-    }
-    const matched = await expand(dir, from);
-    if (matched.length === 0) unmatched.push(from);
     for (const rel of matched) files.push(await fromDisk(origin, posix.join(to, basename(rel)), rel, mode));
   };
+  /** A plain `from` is the file at `to`; one with `*` in its last part fills the directory `to`. */
+  const copies = async (origin: string, from: string, to: string, mode?: number): Promise<void> => {
+    if (basename(from).includes("*")) await intoDir(origin, from, to, mode);
+    else files.push(await fromDisk(origin, to, from, mode));
+  };
+
+  for (const [i, pattern] of def.modules.entries()) {
+    await intoDir(`modules[${i}]`, pattern, MODULES_DIR(def.kernel?.release as string), 0o644);
+  }
   for (const [i, fw] of def.firmware.entries()) {
     await copies(`firmware[${i}]`, fw.from, posix.join(FIRMWARE_DIR, fw.to), 0o644);
   }
