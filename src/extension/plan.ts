@@ -67,21 +67,17 @@ export function planOverlay(
   libraries: readonly LayerLibrary[],
 ): OverlayPlan {
   let order = [...given];
+  let verdicts = judgeLdCaches(order, caches, libraries);
   // Each move puts a complete cache on top of its path; bounded so two paths that want opposite orders end.
   for (let i = 0; i <= given.length; i++) {
-    const fix = judgeLdCaches(order, caches, libraries).find((v) => v.missing.length > 0 && v.fixOrder);
+    const fix = verdicts.find((v) => v.missing.length > 0 && v.fixOrder);
     if (fix?.fixOrder === undefined) break;
     order = [...fix.fixOrder];
+    verdicts = judgeLdCaches(order, caches, libraries);
   }
-  const unfixed = judgeLdCaches(order, caches, libraries).filter((v) => v.missing.length > 0);
-  if (unfixed.length === 0) {
-    return {
-      order,
-      reordered: order.some((n, i) => n !== given[i]),
-      verdicts: judgeLdCaches(order, caches, libraries),
-      generated: [],
-    };
-  }
+  const reordered = order.some((n, i) => n !== given[i]);
+  const unfixed = verdicts.filter((v) => v.missing.length > 0);
+  if (unfixed.length === 0) return { order, reordered, verdicts, generated: [] };
   const generated = unfixed.map((v): GeneratedCache => {
     const libs = merged(v.path, order, caches);
     const listed = new Set(libs.map((l) => l.soname));
@@ -100,7 +96,7 @@ export function planOverlay(
   }));
   return {
     order: withLayer,
-    reordered: order.some((n, i) => n !== given[i]),
+    reordered,
     verdicts: judgeLdCaches(withLayer, [...caches, ...extra], libraries),
     generated,
   };
