@@ -22,6 +22,9 @@ export interface FragmentEntry {
 /** Positional writes to the image being made. */
 export type WriteAt = (bytes: Uint8Array, position: number) => Promise<void>;
 
+/** Writes queued ahead of the one running: enough to keep every compressing thread busy, few enough to bound memory. */
+const WINDOW = 32;
+
 const isZero = (b: Uint8Array): boolean => {
   for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
   return true;
@@ -34,7 +37,7 @@ const isZero = (b: Uint8Array): boolean => {
  * pointed at the first copy (its blocks written over).
  *
  * Blocks are compressed on the pool while files are read on; the writes happen in submission order, one at
- * a time, so every position is what a single thread would have written. At most `window` blocks wait.
+ * a time, so every position is what a single thread would have written. At most WINDOW writes wait.
  */
 export class DataWriter {
   readonly fragments: FragmentEntry[] = [];
@@ -52,7 +55,6 @@ export class DataWriter {
     private readonly pool: EncodePool,
     private readonly blockSize: number,
     public position: number,
-    private readonly window = 32,
   ) {
     this.fragment = new Uint8Array(blockSize);
     this.buf = new Uint8Array(blockSize);
@@ -64,7 +66,7 @@ export class DataWriter {
     step.catch(() => undefined); // a failure is reported where the step is awaited, not as unhandled
     this.chain = step;
     this.queued.push(step);
-    if (this.queued.length > this.window) await this.queued.shift();
+    if (this.queued.length > WINDOW) await this.queued.shift();
   }
 
   /** Queues one block; `done` hears its size word once it is written. */
