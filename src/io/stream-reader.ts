@@ -14,6 +14,8 @@ export class StreamReader {
   constructor(
     input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
     readonly name: string,
+    /** The input's length when known (a ByteSource streamed), for checking a length field before reading. */
+    readonly size?: number,
   ) {
     this.it = Symbol.asyncIterator in input ? input[Symbol.asyncIterator]() : input[Symbol.iterator]();
   }

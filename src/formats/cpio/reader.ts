@@ -67,7 +67,8 @@ function hex(h: Uint8Array, field: number, file: string, at: number): number {
  * Reads one newc (070701) or crc (070702) archive up to and including its trailer; offsets and the 4-byte
  * alignment of names and data count from the start of `input` (a StreamReader continues from where it is,
  * as in an initramfs where archives follow each other). Each body must be read (or is skipped) before the
- * next entry; the crc format's checksum is verified as the body passes. Returns the offset just after the
+ * next entry; the crc format's checksum is verified as the body passes. Given a StreamReader that knows its
+ * input's size, a c_filesize beyond what is left is refused at its header. Returns the offset just after the
  * trailer's padding.
  */
 export async function* readCpio(
@@ -97,13 +98,23 @@ async function* readArchive(input: StreamReader, file: string): AsyncGenerator<C
     await input.skip(align4(HEADER + namesize) - HEADER - namesize, "cpio name padding");
     const mode = f(1);
     const size = f(6);
+    const dataOffset = input.offset;
+    // Refused here, at its header, rather than where the input runs out while the data is read.
+    if (input.size !== undefined && size > input.size - dataOffset) {
+      throw new FormatError(
+        file,
+        at,
+        `cpio header of ${JSON.stringify(name)}`,
+        `a c_filesize within the ${input.size - dataOffset} bytes left`,
+        String(size),
+      );
+    }
     if (name === TRAILER) {
-      await input.skip(align4(size) - 0, "cpio trailer");
+      await input.skip(align4(dataOffset + size) - dataOffset, "cpio trailer");
       return input.offset;
     }
     const type = TYPES.get(mode & 0o170000);
     if (type === undefined) throw new FormatError(file, at + 14, "cpio mode", "a known file type", mode.toString(8));
-    const dataOffset = input.offset;
     let linkTarget: string | undefined;
     if (type === "symlink") {
       if (size > MAX_NAME) throw new FormatError(file, dataOffset, "cpio symlink target", `at most ${MAX_NAME} bytes`);

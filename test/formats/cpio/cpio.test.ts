@@ -14,10 +14,10 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { modeString } from "../../../src/cli/inspect.js";
-import { FormatError } from "../../../src/errors.js";
 import { type CpioEntry, readCpio } from "../../../src/formats/cpio/reader.js";
 import { type CpioInput, writeCpio } from "../../../src/formats/cpio/writer.js";
+import { StreamReader } from "../../../src/io/stream-reader.js";
+import { gnuListing, ourListing } from "./listing.js";
 
 const dir = join(import.meta.dirname, "../../fixtures/out/cpio");
 
@@ -26,9 +26,10 @@ function* pieces(bytes: Uint8Array) {
   for (let i = 0; i < bytes.length; i += 1000) yield bytes.subarray(i, i + 1000);
 }
 
-async function list(bytes: Uint8Array, name: string, readBodies = false) {
+/** Entries and, with `readBodies`, each body's sha256; `size` tells the reader the input's length. */
+async function list(bytes: Uint8Array, name: string, readBodies = false, size?: number) {
   const out: { entry: CpioEntry; sha?: string }[] = [];
-  for await (const { body, ...entry } of readCpio(pieces(bytes), name)) {
+  for await (const { body, ...entry } of readCpio(new StreamReader(pieces(bytes), name, size), name)) {
     if (!readBodies) out.push({ entry });
     else {
       const h = createHash("sha256");
@@ -39,42 +40,12 @@ async function list(bytes: Uint8Array, name: string, readBodies = false) {
   return out;
 }
 
-/** `cpio -itv --numeric-uid-gid` lines: mode, links, uid, gid, size or "major, minor", date, name [-> target]. */
-function gnuListing(text: string) {
-  return text
-    .trim()
-    .split("\n")
-    .map((line) => {
-      const m = /^(\S{10})\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+,\s+\d+|\d+) \w+ +\d+ +[\d:]+ (.*?)(?: -> (.*))?$/.exec(line);
-      if (m === null) throw new Error(`unparsed cpio line: ${line}`);
-      return {
-        mode: m[1],
-        nlink: Number(m[2]),
-        uid: Number(m[3]),
-        gid: Number(m[4]),
-        size: m[5]?.replace(/\s+/g, " "),
-        name: m[6],
-        target: m[7],
-      };
-    });
-}
-
 describe("readCpio against GNU cpio", () => {
   it.each(["newc", "crc"])("%s: every entry as `cpio -itv` lists it", async (fmt) => {
     const bytes = readFileSync(join(dir, `${fmt}.cpio`));
     const ours = await list(bytes, `${fmt}.cpio`, true);
     const gnu = gnuListing(readFileSync(join(dir, `${fmt}.list`), "utf8"));
-    expect(
-      ours.map(({ entry: e }) => ({
-        mode: modeString(e.type === "socket" ? "socket" : e.type, e.mode),
-        nlink: e.nlink,
-        uid: e.uid,
-        gid: e.gid,
-        size: e.type === "char" || e.type === "block" ? `${e.rdevmajor}, ${e.rdevminor}` : String(e.size),
-        name: e.name,
-        target: e.linkTarget,
-      })),
-    ).toEqual(gnu);
+    expect(ourListing(ours.map((o) => o.entry))).toEqual(gnu);
     expect(ours.every(({ entry }) => entry.format === fmt)).toBe(true);
   });
 
@@ -110,9 +81,42 @@ describe("readCpio against GNU cpio", () => {
     await expect(list(bytes, "newc.cpio")).rejects.toThrow(/offset 94 \(cpio namesize\)/);
   });
 
-  it("truncation is a FormatError with the offset", async () => {
-    const bytes = readFileSync(join(dir, "newc.cpio")).subarray(0, 5000);
-    await expect(list(bytes, "cut.cpio", true)).rejects.toThrow(FormatError);
+  it("a file size beyond what is left of an input of known length is refused at its header", async () => {
+    const bytes = Buffer.from(readFileSync(join(dir, "newc.cpio")));
+    // The name follows its 110-byte header.
+    const at = bytes.indexOf("dir/hello\0") - 110;
+    const hello = (await list(bytes, "newc.cpio")).find((e) => e.entry.name === "dir/hello")?.entry as CpioEntry;
+    expect(hello.headerOffset).toBe(at);
+    // c_filesize: the seventh 8-digit field after the 6-byte magic.
+    bytes.write("FFFFFFFF", at + 6 + 6 * 8, "latin1");
+    await expect(list(bytes, "newc.cpio", false, bytes.length)).rejects.toThrow(
+      `newc.cpio: offset ${at} (cpio header of "dir/hello"): expected a c_filesize within the ${bytes.length - hello.dataOffset} bytes left, found 4294967295`,
+    );
+  });
+
+  describe("an archive cut short", () => {
+    const whole = readFileSync(join(dir, "newc.cpio"));
+    const cut = whole.subarray(0, 5000);
+    const gnuSize = gnuListing(readFileSync(join(dir, "newc.list"), "utf8")).find(
+      (e) => e.name === "dir/big.bin",
+    )?.size;
+    const bigBin = async () =>
+      (await list(whole, "newc.cpio")).find((e) => e.entry.name === "dir/big.bin")?.entry as CpioEntry;
+
+    it("streamed, fails where the input ends, in the entry it cuts", async () => {
+      const big = await bigBin();
+      expect([big.dataOffset < 5000, String(big.size)]).toEqual([true, gnuSize]);
+      await expect(list(cut, "cut.cpio", true)).rejects.toThrow(
+        `cut.cpio: offset 5000 (data of dir/big.bin): expected ${big.dataOffset + big.size - 5000} more bytes, found end of input`,
+      );
+    });
+
+    it("of known length, fails at the header of the entry it cuts", async () => {
+      const big = await bigBin();
+      await expect(list(cut, "cut.cpio", true, cut.length)).rejects.toThrow(
+        `cut.cpio: offset ${big.headerOffset} (cpio header of "dir/big.bin"): expected a c_filesize within the ${5000 - big.dataOffset} bytes left, found ${gnuSize}`,
+      );
+    });
   });
 });
 
