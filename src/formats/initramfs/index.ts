@@ -21,13 +21,16 @@ export interface Segment extends SegmentBounds {
 const MAX_SEGMENT = 8 * 2 ** 30;
 
 /**
- * Splits an initramfs as the kernel's unpack_to_rootfs walks it: NUL bytes are skipped anywhere, an
+ * Splits an initramfs as the kernel's unpack_to_rootfs (init/initramfs.c) walks it: NUL bytes are skipped, an
  * uncompressed cpio starts with `0` at a 4-byte-aligned offset and runs to its trailer, anything else must be
- * a compressed member (consecutive frames of one format form one member).
+ * compressed data, of which one segment is what one call of the kernel's decompressor consumes (see
+ * memberLength). After an uncompressed cpio, the kernel's cpio reader skips the NULs itself and refuses to
+ * stop at an unaligned offset; after compressed data it is unpack_to_rootfs that skips them, at any count.
  */
 export async function splitInitramfs(src: ByteSource): Promise<SegmentBounds[]> {
   const out: SegmentBounds[] = [];
   let pos = 0;
+  let afterCpio = false;
   while (pos < src.size) {
     const chunk = await src.read(pos, Math.min(4096, src.size - pos), "initramfs");
     const nonzero = chunk.findIndex((b) => b !== 0);
@@ -36,26 +39,36 @@ export async function splitInitramfs(src: ByteSource): Promise<SegmentBounds[]> 
       continue;
     }
     pos += nonzero;
+    if (afterCpio && pos % 4 !== 0) {
+      // do_reset: NULs after an entry, then data at an unaligned offset.
+      throw new FormatError(
+        src.name,
+        pos,
+        "padding after a cpio archive",
+        "NULs up to a 4-byte-aligned offset",
+        "broken padding",
+      );
+    }
     const head = await src.read(pos, Math.min(8, src.size - pos), "initramfs member");
     let length: number;
     let compression: Compression | "none";
-    if (head[0] === 0x30) {
-      if (pos % 4 !== 0)
-        throw new FormatError(src.name, pos, "initramfs cpio", "a 4-byte-aligned start", "broken padding");
-      const r = new StreamReader(streamSource(new SliceSource(src, pos, src.size - pos, src.name)), src.name);
-      const it = readCpio(r, src.name);
+    if (head[0] === 0x30 && pos % 4 === 0) {
+      const size = src.size - pos;
+      const name = `${src.name}!segment ${out.length}`;
+      const it = readCpio(new StreamReader(streamSource(new SliceSource(src, pos, size, name)), name, size), name);
       let res = await it.next();
       while (!res.done) res = await it.next();
       length = res.value;
       compression = "none";
     } else {
+      // An unaligned `0` is not a cpio to the kernel either: it goes to decompress_method and is refused.
       const kind = sniff(head);
       if (kind === undefined) {
         throw new FormatError(
           src.name,
           pos,
           "initramfs member",
-          "a cpio archive or compressed data",
+          "a cpio archive at a 4-byte-aligned offset or compressed data",
           "invalid magic at start of compressed archive",
         );
       }
@@ -63,6 +76,7 @@ export async function splitInitramfs(src: ByteSource): Promise<SegmentBounds[]> 
       compression = kind;
     }
     out.push({ index: out.length, offset: pos, length, compression });
+    afterCpio = compression === "none";
     pos += length;
   }
   return out;
@@ -79,25 +93,71 @@ export async function* segmentEntries(
 async function* segmentMembers(src: ByteSource, seg: SegmentBounds): AsyncGenerator<CpioMember> {
   const name = `${src.name}!segment ${seg.index}`;
   const raw = streamSource(new SliceSource(src, seg.offset, seg.length, name));
-  const stream =
-    seg.compression === "none" ? raw : decompressStream(seg.compression, raw, { name, maxOutput: MAX_SEGMENT });
+  if (seg.compression === "none") {
+    yield* readCpio(new StreamReader(raw, name, seg.length), name);
+    return;
+  }
+  let ended = false;
+  const stream = (async function* () {
+    // lz4js: its legacy decoder skips the magic of a further legacy stream as unlz4 does; lz4-napi stops there.
+    const opts = { name, maxOutput: MAX_SEGMENT, lz4: "lz4js" } as const;
+    yield* decompressStream(seg.compression as Compression, raw, opts);
+    ended = true;
+  })();
+  // The kernel decodes the member in one decompress() call and refuses one whose data stops inside an entry
+  // (unpack_to_rootfs: "junk at the end of compressed archive"), e.g. a cpio spread over two zstd frames.
+  // Once the data has ended, any error is that case (or, stricter than the kernel, a missing trailer).
+  const cut = (err: unknown) =>
+    ended && err instanceof FormatError
+      ? new FormatError(
+          src.name,
+          seg.offset + seg.length,
+          `initramfs segment ${seg.index} (${seg.compression})`,
+          "whole cpio archives in the data of one compressed member",
+          `${err.structure} cut short at offset ${err.offset} of the data`,
+        )
+      : err;
   const reader = new StreamReader(stream, name);
-  // Like the kernel, go on after a trailer: NUL padding, then maybe another archive, up to the member's end.
+  for await (const member of rethrow(archives(reader, name), cut)) {
+    yield { ...member, body: () => rethrow(member.body(), cut) };
+  }
+}
+
+/** The cpio archives in a segment's decompressed data, as flush_buffer feeds it to the kernel's cpio reader. */
+async function* archives(reader: StreamReader, name: string): AsyncGenerator<CpioMember> {
   for (;;) {
     yield* readCpio(reader, name);
     let b = await reader.readSome(1);
     while (b !== undefined && b[0] === 0) b = await reader.readSome(1);
     if (b === undefined) return;
-    if (b[0] !== 0x30 || (reader.offset - 1) % 4 !== 0) {
+    const at = reader.offset - 1;
+    if (at % 4 !== 0)
       throw new FormatError(
         name,
-        reader.offset - 1,
-        "data after the cpio trailer",
+        at,
+        "padding after a cpio archive",
+        "NULs up to a 4-byte-aligned offset",
+        "broken padding",
+      );
+    if (b[0] !== 0x30) {
+      throw new FormatError(
+        name,
+        at,
+        "data after a cpio archive",
         "NUL padding or another cpio archive",
-        "junk at the end of compressed archive",
+        "junk within compressed archive",
       );
     }
     reader.unread(b);
+  }
+}
+
+/** `it`, with what it throws passed through `map`. */
+async function* rethrow<T>(it: AsyncIterable<T>, map: (err: unknown) => unknown): AsyncGenerator<T> {
+  try {
+    yield* it;
+  } catch (err) {
+    throw map(err);
   }
 }
 

@@ -4,11 +4,11 @@ import type { ByteSource } from "../../io/source.js";
 import type { Compression } from "../compress/magic.js";
 
 /**
- * How many bytes of `src`, from `at`, one compressed member (a zstd frame, an xz stream with its padding, a
- * gzip member, an lz4 legacy run) occupies, found by walking its framing without decompressing (except gzip,
- * which has no length framing). The kernel would decode members of one format that follow each other in one
- * call; they are listed apart because the imager appends each archive as its own member, and each holds a
- * whole cpio archive.
+ * How many bytes of `src`, from `at`, the kernel's decompressor for `kind` consumes in one call from
+ * unpack_to_rootfs (init/initramfs.c), found by walking the framing without decompressing (except gzip,
+ * which has no length framing). That is one zstd frame, one xz stream without its padding, one gzip member,
+ * or an lz4 legacy run that may hold several legacy streams back to back; the cpio data must end between
+ * entries at the end of each call.
  */
 export async function memberLength(kind: Compression, src: ByteSource, at: number): Promise<number> {
   switch (kind) {
@@ -27,11 +27,18 @@ export async function memberLength(kind: Compression, src: ByteSource, at: numbe
 
 const u32 = (b: Uint8Array, o = 0) => new DataView(b.buffer, b.byteOffset, b.length).getUint32(o, true);
 
-/** RFC 8878: frame header, then blocks with 3-byte headers, then an optional checksum. Returns the end. */
+/** A part of `length` bytes at `at` must lie inside the file. */
+function within(src: ByteSource, at: number, length: number, what: string): void {
+  if (length > src.size - at)
+    throw new FormatError(src.name, at, what, `${length} bytes`, `end of input at ${src.size}`);
+}
+
+/**
+ * RFC 8878: frame header, then blocks with 3-byte headers, then an optional checksum. Returns the end.
+ * unzstd (lib/decompress_unzstd.c) stops when ZSTD_decompressStream reports this frame complete; a frame
+ * after it is the next call's.
+ */
 async function zstdFrame(src: ByteSource, at: number): Promise<number> {
-  const magic = u32(await src.read(at, 4, "zstd magic"));
-  if (magic >= 0x184d2a50 && magic <= 0x184d2a5f)
-    return at + 8 + u32(await src.read(at + 4, 4, "skippable frame size"));
   const fhd = (await src.read(at + 4, 1, "zstd frame header"))[0] as number;
   const single = (fhd >> 5) & 1;
   const fcs = [single ? 1 : 0, 2, 4, 8][fhd >> 6] as number;
@@ -43,8 +50,9 @@ async function zstdFrame(src: ByteSource, at: number): Promise<number> {
     const type = (v >> 1) & 3;
     if (type === 3)
       throw new FormatError(src.name, pos, "zstd block header", "block type 0, 1 or 2", "reserved type 3");
-    pos += 3 + (type === 1 ? 1 : v >> 3);
-    if (pos > src.size) throw new FormatError(src.name, pos, "zstd block", "a block inside the file", "end of input");
+    const length = 3 + (type === 1 ? 1 : v >> 3);
+    within(src, pos, length, "zstd block");
+    pos += length;
     if (v & 1) break;
   }
   return pos + ((fhd >> 2) & 1 ? 4 : 0);
@@ -52,13 +60,16 @@ async function zstdFrame(src: ByteSource, at: number): Promise<number> {
 
 const CHECK_SIZE = [0, 4, 4, 4, 8, 8, 8, 16, 16, 16, 32, 32, 32, 64, 64, 64];
 
-/** .xz: header, blocks walked chunk by chunk through LZMA2, index, footer. Returns the end. */
+/**
+ * .xz: header, blocks walked chunk by chunk through LZMA2, index, footer. Returns the end of the footer:
+ * unxz (lib/decompress_unxz.c) stops when xz_dec_run reports the stream's end, so stream padding is left to
+ * unpack_to_rootfs, which skips NULs one by one.
+ */
 async function xzStream(src: ByteSource, start: number): Promise<number> {
   const header = await src.read(start, 12, "xz stream header");
   const check = CHECK_SIZE[(header[7] as number) & 15] as number;
   let pos = start + 12;
   const pad4 = (p: number) => start + ((p - start + 3) & ~3);
-  let blocks = 0;
   for (;;) {
     const b0 = (await src.read(pos, 1, "xz block header"))[0] as number;
     if (b0 === 0) break; // index indicator
@@ -69,18 +80,18 @@ async function xzStream(src: ByteSource, start: number): Promise<number> {
         pos += 1;
         break;
       }
+      let length: number;
       if (c === 1 || c === 2) {
         const s = await src.read(pos + 1, 2, "LZMA2 chunk size");
-        pos += 3 + (((s[0] as number) << 8) | (s[1] as number)) + 1;
+        length = 3 + (((s[0] as number) << 8) | (s[1] as number)) + 1;
       } else if (c >= 0x80) {
         const s = await src.read(pos + 3, 2, "LZMA2 chunk size");
-        pos += 5 + (c >= 0xc0 ? 1 : 0) + (((s[0] as number) << 8) | (s[1] as number)) + 1;
+        length = 5 + (c >= 0xc0 ? 1 : 0) + (((s[0] as number) << 8) | (s[1] as number)) + 1;
       } else throw new FormatError(src.name, pos, "LZMA2 chunk control", "0, 1, 2 or 0x80-0xFF", String(c));
-      if (pos > src.size)
-        throw new FormatError(src.name, pos, "LZMA2 chunk", "a chunk inside the file", "end of input");
+      within(src, pos, length, "LZMA2 chunk");
+      pos += length;
     }
     pos = pad4(pos) + check;
-    if (++blocks > src.size) throw new FormatError(src.name, pos, "xz blocks", "a bounded number of blocks");
   }
   // The index: indicator, count, records, padding, CRC32; its size is also in the footer.
   const footerAt = async (p: number) => {
@@ -104,10 +115,7 @@ async function xzStream(src: ByteSource, start: number): Promise<number> {
   const backward = (u32(footer, 4) + 1) * 4;
   if (backward !== p - pos)
     throw new FormatError(src.name, p + 4, "xz backward size", String(p - pos), String(backward));
-  p += 12;
-  // Stream padding: NULs in multiples of four, then maybe another stream.
-  while (p + 4 <= src.size && u32(await src.read(p, 4, "xz stream padding")) === 0) p += 4;
-  return p;
+  return p + 12;
 }
 
 /** gzip has no length framing: inflate the deflate data once to learn where it ends. */
@@ -135,17 +143,24 @@ async function gzipMember(src: ByteSource, at: number): Promise<number> {
   }
 }
 
-/** The kernel's lz4 legacy format: magic, then u32 block sizes; ends at the input's end or a zero/oversized size. */
+const LZ4_LEGACY_MAGIC = 0x184c2102;
+
+/**
+ * unlz4 (lib/decompress_unlz4.c) given the whole input: the magic, then chunks of a u32 LE size and that
+ * many bytes. A further magic is skipped, so legacy streams back to back are one call; the call ends at a
+ * chunk size of 0 (NUL padding, which unpack_to_rootfs then skips) or with fewer than 4 bytes left.
+ */
 async function lz4Legacy(src: ByteSource, at: number): Promise<number> {
   let pos = at + 4;
-  const bound = (8 << 20) + (8 << 20) / 255 + 16;
   while (pos + 4 <= src.size) {
-    const n = u32(await src.read(pos, 4, "lz4 block size"));
-    if (n === 0x184c2102) pos += 4;
-    else if (n === 0 || n > bound) break;
-    else pos += 4 + n;
+    const n = u32(await src.read(pos, 4, "lz4 legacy chunk size"));
+    if (n === 0) break;
+    if (n === LZ4_LEGACY_MAGIC) {
+      pos += 4;
+      continue;
+    }
+    within(src, pos, 4 + n, "lz4 legacy chunk");
+    pos += 4 + n;
   }
-  if (pos > src.size)
-    throw new FormatError(src.name, pos, "lz4 legacy block", "a block inside the file", "end of input");
   return pos - at;
 }
