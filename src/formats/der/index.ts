@@ -38,8 +38,13 @@ function element(b: Uint8Array, at: number, limit: number, file: string, base: n
     const n = first & 0x7f;
     if (n > 4) throw new FormatError(file, base + at + 1, "DER length", "at most 4 length bytes", `${n}`);
     if (at + 2 + n > limit) throw new FormatError(file, base + at + 2, "DER length", `${n} bytes`, "end of data");
+    if (b[at + 2] === 0) {
+      throw new FormatError(file, base + at + 2, "DER length", "no leading zero length byte", `${n} length bytes`);
+    }
     len = 0;
     for (let i = 0; i < n; i++) len = len * 256 + (b[at + 2 + i] as number);
+    if (len < 0x80)
+      throw new FormatError(file, base + at + 1, "DER length", "the short form below 128", `long form ${len}`);
     header += n;
   }
   const start = at + header;
@@ -102,17 +107,24 @@ export function unsignedInteger(content: Uint8Array): Uint8Array {
   return content.subarray(i);
 }
 
-/** The first commonName (2.5.4.3) of a Name, as kmod reports `signer`. */
-export function commonName(name: Der): string | undefined {
+/** A Name's attribute values in order, each with its type's OID (strings decoded as UTF-8). */
+export function nameAttributes(name: Der): { readonly type: string; readonly value: string }[] {
+  const out: { type: string; value: string }[] = [];
   for (const rdn of name.children) {
     for (const atv of rdn.children) {
       const [type, value] = atv.children;
-      if (type?.tag === TAG.OID && oid(type.content) === "2.5.4.3" && value)
-        return new TextDecoder().decode(value.content);
+      if (type?.tag === TAG.OID && value)
+        out.push({ type: oid(type.content), value: new TextDecoder().decode(value.content) });
     }
   }
-  return undefined;
+  return out;
 }
+
+export const COMMON_NAME = "2.5.4.3";
+
+/** The first commonName of a Name. */
+export const commonName = (name: Der): string | undefined =>
+  nameAttributes(name).find((a) => a.type === COMMON_NAME)?.value;
 
 export const bytesEqual = (a: Uint8Array, b: Uint8Array): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
