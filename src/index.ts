@@ -108,11 +108,11 @@ export type { Segment, SegmentBounds } from "./formats/initramfs/index.js";
 export { listInitramfs, readInitramfs, segmentEntries, splitInitramfs } from "./formats/initramfs/index.js";
 export type { KernelImage } from "./formats/kernel/index.js";
 export { readKernelImage } from "./formats/kernel/index.js";
-export type { ModuleSignature, SignerId } from "./formats/kmod-sig/index.js";
+export type { ModinfoSignature, ModuleSignature, SignerId } from "./formats/kmod-sig/index.js";
 export {
+  modinfoSignature,
   namesCertificate,
   readModuleSignature,
-  signatureHex,
   verifyModuleSignature,
 } from "./formats/kmod-sig/index.js";
 export { moduleSource } from "./formats/kmod-sig/module-source.js";

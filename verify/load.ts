@@ -17,7 +17,12 @@ import { readDynamicInfo } from "../src/formats/elf/dynamic.js";
 import { readModinfo } from "../src/formats/elf/modinfo.js";
 import { segmentEntries, splitInitramfs } from "../src/formats/initramfs/index.js";
 import { readKernelImage } from "../src/formats/kernel/index.js";
-import { namesCertificate, readModuleSignature, verifyModuleSignature } from "../src/formats/kmod-sig/index.js";
+import {
+  modinfoSignature,
+  namesCertificate,
+  readModuleSignature,
+  verifyModuleSignature,
+} from "../src/formats/kmod-sig/index.js";
 import { moduleSource } from "../src/formats/kmod-sig/module-source.js";
 import { readLdCache } from "../src/formats/ldcache/read.js";
 import { DEFAULT_PLATFORM, type Image, openImageArchive, type Platform } from "../src/formats/oci/archive.js";
@@ -253,11 +258,11 @@ async function trustOf(
 ): Promise<{ trust: Trust; sig?: ModuleFact["signature"] }> {
   const sig = await readModuleSignature(src);
   if (sig === undefined) return { trust: { kind: "unsigned" } };
-  const fact = {
-    signer: sig.signer ?? (sig.signerId.kind === "skid" ? `key ${sig.signerId.skid}` : ""),
-    sigKey: sig.sigKey ?? "",
-    hashAlgo: sig.hashAlgo,
-  };
+  const shown = modinfoSignature(sig);
+  const fact = shown
+    ? { signer: shown.signer, sigKey: shown.sig_key, hashAlgo: shown.sig_hashalgo }
+    : // modinfo prints nothing for a `sign-file -k` signature: its key id names the signer instead.
+      { signer: sig.signerId.kind === "skid" ? `key ${sig.signerId.skid}` : "", sigKey: "", hashAlgo: sig.hashAlgo };
   if (certs === undefined) return { trust: { kind: "no-kernel" }, sig: fact };
   const cert = certs.find((c) => namesCertificate(sig, c));
   if (cert === undefined) return { trust: { kind: "unknown-key" }, sig: fact };

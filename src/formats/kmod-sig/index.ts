@@ -3,10 +3,11 @@ import { FormatError } from "../../errors.js";
 import { type ByteSource, SliceSource, streamSource } from "../../io/source.js";
 import {
   bytesEqual,
+  COMMON_NAME,
   child,
   colonHex,
-  commonName,
   type Der,
+  nameAttributes,
   oid,
   parseDer,
   TAG,
@@ -28,32 +29,84 @@ const HASHES: Record<string, string> = {
   "1.3.14.3.2.26": "sha1",
 };
 
+/**
+ * The signature algorithms the kernel's PKCS#7 parser takes (pkcs7_sig_note_pkey_algo) and the key type each needs
+ * (public_key_verify_signature rejects another). The hash is always digestAlgorithm's, whatever an ecdsa-with-SHA*
+ * OID names. Anything else, sha*WithRSAEncryption and RSASSA-PSS included, is ENOPKG: the module does not load.
+ */
+const SIGNATURE_KEY_TYPES: Record<string, "rsa" | "ec"> = {
+  "1.2.840.113549.1.1.1": "rsa", // rsaEncryption: PKCS#1 v1.5
+  "1.2.840.10045.4.1": "ec", // ecdsa-with-SHA1
+  "1.2.840.10045.4.3.1": "ec", // ecdsa-with-SHA224
+  "1.2.840.10045.4.3.2": "ec", // ecdsa-with-SHA256
+  "1.2.840.10045.4.3.3": "ec", // ecdsa-with-SHA384
+  "1.2.840.10045.4.3.4": "ec", // ecdsa-with-SHA512
+  "2.16.840.1.101.3.4.3.10": "ec", // ecdsa-with-SHA3-256
+  "2.16.840.1.101.3.4.3.11": "ec", // ecdsa-with-SHA3-384
+  "2.16.840.1.101.3.4.3.12": "ec", // ecdsa-with-SHA3-512
+};
+
 /** How the signer is named: issuer and serial (sign-file's default) or subject key identifier (`-k`). */
 export type SignerId =
   | {
       readonly kind: "issuer-serial";
       readonly issuerDer: Uint8Array;
+      /** Upper-case colon hex of the serial's magnitude (modinfo's `sig_key`). */
       readonly serial: string;
-      readonly signer?: string;
+      /** The issuer's name as modinfo prints `signer` (see kmodSigner). */
+      readonly signer: string;
     }
   | { readonly kind: "skid"; readonly skid: string };
 
 export interface ModuleSignature {
-  /** `PKCS#7`, as modinfo's sig_id. */
-  readonly sigId: string;
-  /** modinfo's `signer` (the issuer's CN), `sig_key` (the serial) and `sig_hashalgo`; absent for SKID signers as in kmod. */
-  readonly signer?: string;
-  readonly sigKey?: string;
-  readonly hashAlgo: string;
   readonly signerId: SignerId;
+  /** SignerInfo.digestAlgorithm in OpenSSL's words (`sha512`): the hash the kernel verifies with. */
+  readonly hashAlgo: string;
+  /** SignerInfo.signatureAlgorithm's OID: the key type and padding the kernel verifies with. */
   readonly signatureAlgorithm: string;
-  /** The signature bytes; modinfo prints them as `signature`. */
+  /** The signature bytes (SignerInfo.signature). */
   readonly signature: Uint8Array;
   /** Bytes of module content that were signed (everything before the signature). */
   readonly signedLength: number;
 }
 
+/** What kmod's `modinfo` prints for a signed module, field by field. */
+export interface ModinfoSignature {
+  readonly sig_id: string;
+  readonly signer: string;
+  readonly sig_key: string;
+  readonly sig_hashalgo: string;
+  /** Colon hex as one string (modinfo wraps it at 20 bytes a line). */
+  readonly signature: string;
+}
+
+/**
+ * The signature lines `modinfo` prints for `sig`, or `undefined` where it prints none: kmod reads the blob with
+ * OpenSSL's PKCS#7 API, which has no subject-key-identifier signer, so a `sign-file -k` module shows no sig_* lines.
+ */
+export function modinfoSignature(sig: ModuleSignature): ModinfoSignature | undefined {
+  const id = sig.signerId;
+  if (id.kind === "skid") return undefined;
+  return {
+    sig_id: "PKCS#7",
+    signer: id.signer,
+    sig_key: id.serial,
+    sig_hashalgo: sig.hashAlgo,
+    signature: colonHex(sig.signature),
+  };
+}
+
 const ID_TYPES = ["PGP", "X509", "PKCS#7"];
+/** struct module_signature's bytes the kernel requires to be zero (mod_check_sig), by offset. */
+const ZERO_FIELDS: readonly [number, string][] = [
+  [0, "algo"],
+  [1, "hash"],
+  [3, "signer_len"],
+  [4, "key_id_len"],
+  [5, "__pad[0]"],
+  [6, "__pad[1]"],
+  [7, "__pad[2]"],
+];
 
 /**
  * The appended signature of a module, read from its end; `undefined` when the module is unsigned. Lying
@@ -69,20 +122,21 @@ export async function readModuleSignature(src: ByteSource): Promise<ModuleSignat
   const at = src.size - TRAILER;
   if (at < 0) throw new FormatError(src.name, 0, "module_signature", `${TRAILER} bytes before the end`);
   const s = tail.subarray(at - tailAt, at - tailAt + 12);
-  const [algo, hash, idType, signerLen, keyIdLen, p0, p1, p2] = s;
-  const sigLen = new DataView(s.buffer, s.byteOffset, 12).getUint32(8, false);
+  const idType = s[2] as number;
   if (idType !== 2) {
     throw new FormatError(
       src.name,
       at + 2,
       "module_signature id_type",
       "2 (PKCS#7)",
-      `${idType} (${ID_TYPES[idType as number] ?? "unknown"})`,
+      `${idType} (${ID_TYPES[idType] ?? "unknown"})`,
     );
   }
-  if (algo || hash || signerLen || keyIdLen || p0 || p1 || p2) {
-    throw new FormatError(src.name, at, "module_signature", "zero algo, hash, signer_len, key_id_len and padding");
+  for (const [i, field] of ZERO_FIELDS) {
+    const v = s[i] as number;
+    if (v !== 0) throw new FormatError(src.name, at + i, `module_signature ${field}`, "0", String(v));
   }
+  const sigLen = new DataView(s.buffer, s.byteOffset, 12).getUint32(8, false);
   if (sigLen === 0 || sigLen > at) {
     throw new FormatError(src.name, at + 8, "module_signature sig_len", `1 to ${at}`, String(sigLen));
   }
@@ -90,6 +144,15 @@ export async function readModuleSignature(src: ByteSource): Promise<ModuleSignat
   const blob =
     blobAt >= tailAt ? tail.subarray(blobAt - tailAt, at - tailAt) : await src.read(blobAt, sigLen, "PKCS#7 signature");
   return { ...parseSignedData(blob, src.name, blobAt), signedLength: blobAt };
+}
+
+/**
+ * modinfo's `signer`: the issuer's first commonName. kmod's search loop (x509_name_to_str) ends on the Name's
+ * last attribute when there is none and prints that one; an empty Name prints nothing.
+ */
+function kmodSigner(issuer: Der): string {
+  const attrs = nameAttributes(issuer);
+  return (attrs.find((a) => a.type === COMMON_NAME) ?? attrs[attrs.length - 1])?.value ?? "";
 }
 
 function parseSignedData(blob: Uint8Array, file: string, base: number): Omit<ModuleSignature, "signedLength"> {
@@ -115,8 +178,7 @@ function parseSignedData(blob: Uint8Array, file: string, base: number): Omit<Mod
   if (sid.tag === TAG.SEQUENCE) {
     const issuer = child(sid, 0, file, "IssuerAndSerialNumber issuer", TAG.SEQUENCE);
     const serial = colonHex(unsignedInteger(child(sid, 1, file, "IssuerAndSerialNumber serial", TAG.INTEGER).content));
-    const cn = commonName(issuer);
-    signerId = { kind: "issuer-serial", issuerDer: issuer.raw, serial, ...(cn !== undefined ? { signer: cn } : {}) };
+    signerId = { kind: "issuer-serial", issuerDer: issuer.raw, serial, signer: kmodSigner(issuer) };
   } else if (sid.tag === 0x80) signerId = { kind: "skid", skid: colonHex(sid.content) };
   else throw new FormatError(file, sid.offset, "SignerInfo sid", "IssuerAndSerialNumber or [0] subjectKeyIdentifier");
   const digestOid = oid(
@@ -129,16 +191,11 @@ function parseSignedData(blob: Uint8Array, file: string, base: number): Omit<Mod
   const alg = child(si, 3, file, "SignerInfo signatureAlgorithm");
   if (alg.tag !== TAG.SEQUENCE)
     throw new FormatError(file, alg.offset, "SignerInfo", "no signed attributes (sign-file CMS_NOATTR)");
-  const signature = child(si, 4, file, "SignerInfo signature", TAG.OCTET_STRING).content;
   return {
-    sigId: "PKCS#7",
-    ...(signerId.kind === "issuer-serial"
-      ? { ...(signerId.signer ? { signer: signerId.signer } : {}), sigKey: signerId.serial }
-      : {}),
-    hashAlgo,
     signerId,
+    hashAlgo,
     signatureAlgorithm: oid(child(alg, 0, file, "signature algorithm OID", TAG.OID).content),
-    signature,
+    signature: child(si, 4, file, "SignerInfo signature", TAG.OCTET_STRING).content,
   };
 }
 
@@ -150,12 +207,17 @@ export function namesCertificate(sig: ModuleSignature, cert: Certificate): boole
     : id.serial === cert.serial && bytesEqual(id.issuerDer, cert.issuerDer);
 }
 
-/** Verifies the signature over the module's signed bytes, streamed from `src`, with `cert`'s public key. */
+/**
+ * Whether the kernel would accept the signature: its algorithm is one the kernel takes, for `cert`'s key type, and
+ * it verifies over the module's signed bytes, streamed from `src`, with `cert`'s public key.
+ */
 export async function verifyModuleSignature(
   src: ByteSource,
   sig: ModuleSignature,
   cert: Certificate,
 ): Promise<boolean> {
+  // Node would check an RSA signature whatever the OID calls it; the kernel refuses a mislabelled one.
+  if (SIGNATURE_KEY_TYPES[sig.signatureAlgorithm] !== cert.publicKey.asymmetricKeyType) return false;
   const v = createVerify(sig.hashAlgo);
   for await (const chunk of streamSource(new SliceSource(src, 0, sig.signedLength, src.name))) v.update(chunk);
   try {
@@ -164,6 +226,3 @@ export async function verifyModuleSignature(
     return false;
   }
 }
-
-/** modinfo's `signature` field: colon hex, as one string (modinfo wraps it at 20 bytes a line). */
-export const signatureHex = (sig: ModuleSignature): string => colonHex(sig.signature);
