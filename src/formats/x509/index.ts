@@ -4,7 +4,10 @@ import { child, colonHex, commonName, type Der, oid, parseDer, TAG, unsignedInte
 
 export interface Certificate {
   readonly der: Uint8Array;
-  /** As openssl prints them: `O=Sidero Labs, Inc., CN=Build time throw-away kernel key`. */
+  /**
+   * `O=Sidero Labs\, Inc., CN=Build time throw-away kernel key`: RFC 2253 escapes, as
+   * `openssl x509 -nameopt esc_2253,esc_ctrl,utf8,sep_comma_plus_space,sname` prints them.
+   */
   readonly subject: string;
   readonly issuer: string;
   readonly commonName?: string;
