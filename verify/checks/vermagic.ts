@@ -1,4 +1,4 @@
-import { vermagicRelease } from "../../src/formats/elf/vermagic.js";
+import { vermagicMatchesRelease, vermagicRelease } from "../../src/formats/elf/vermagic.js";
 import { type Check, findingOf } from "../check.js";
 import type { VerifyModel } from "../model.js";
 import { allModules } from "./signatures.js";
@@ -24,16 +24,15 @@ export const vermagic: Check<VerifyModel> = {
           }),
         ];
       }
+      if (vermagicMatchesRelease(module.vermagic, kernel.release)) return [];
       const release = vermagicRelease(module.vermagic);
-      return release === kernel.release
-        ? []
-        : [
-            findingOf(this, {
-              artifact: artifact.file,
-              path: module.location,
-              message: `${module.name} is built for ${release}; the kernel (${kernel.location}) is ${kernel.release}`,
-            }),
-          ];
+      return [
+        findingOf(this, {
+          artifact: artifact.file,
+          path: module.location,
+          message: `${module.name} is built for ${release}; the kernel (${kernel.location}) is ${kernel.release}`,
+        }),
+      ];
     });
   },
 };
