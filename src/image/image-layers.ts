@@ -16,7 +16,10 @@ export function imageLayer(layer: ImageLayer, file: string): TarLayer {
   });
 }
 
-/** The image's flattened file system. Reads every layer once, metadata only. */
+/**
+ * The image's flattened file system. Reads every layer once, metadata only, to its end, where its digest and
+ * diff_id are checked: files read from the tree afterwards come from checked layers.
+ */
 export function flattenImage(image: Image): Promise<FsTree> {
   return flatten(image.layers.map((l) => imageLayer(l, image.file)));
 }

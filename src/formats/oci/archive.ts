@@ -118,7 +118,7 @@ async function openLayout(a: ArchiveMembers, platform: Platform, docker: boolean
         {
           index: i,
           digest: `sha256:${parseDigest(d.digest, a.src.name)}`,
-          diffId: config.diffIds[i] as string,
+          diffId: `sha256:${parseDigest(config.diffIds[i] as string, a.src.name, configBlob.dataOffset)}`,
           ...(d.mediaType !== undefined ? { mediaType: d.mediaType } : {}),
           archive: a.src.name,
           offset: blob.dataOffset,
@@ -158,11 +158,11 @@ async function openDocker(a: ArchiveMembers): Promise<Opened> {
   const layers = await Promise.all(
     entry.Layers.map((path, i) => {
       const blob = a.file(path, `layer ${i}`);
-      const diffId = config.diffIds[i] as string;
+      const diffId = `sha256:${parseDigest(config.diffIds[i] as string, a.src.name, configMember.dataOffset)}`;
       return makeLayer(
         {
           index: i,
-          digest: `sha256:${parseDigest(diffId, a.src.name, configMember.dataOffset)}`,
+          digest: diffId,
           diffId,
           archive: a.src.name,
           offset: blob.dataOffset,

@@ -26,9 +26,9 @@ function compare(e: Expected, size: number, hex: string): void {
 }
 
 /**
- * Hashes a stream as a consumer reads it. `finish` reads whatever the consumer left (bytes after a tar's
- * end blocks, or after a decoder that failed) and then compares size and sha256, so a corrupt blob is
- * reported as a digest mismatch rather than as whatever the decoder made of it.
+ * Hashes a stream as a consumer reads it. `finish` reads whatever the consumer left (what a decoder that
+ * failed, or stopped at its end marker, did not take) and then compares size and sha256 with each expectation
+ * in turn, so a corrupt blob is reported as a digest mismatch rather than as whatever the decoder made of it.
  */
 export class DigestCheck {
   private readonly hash: Hash = createHash("sha256");
@@ -37,7 +37,7 @@ export class DigestCheck {
 
   constructor(
     input: AsyncIterable<Uint8Array>,
-    private readonly expect: Expected,
+    private readonly expect: readonly Expected[],
   ) {
     this.it = input[Symbol.asyncIterator]();
   }
@@ -59,7 +59,8 @@ export class DigestCheck {
     while ((await this.next()) !== undefined) {
       // hashing what the consumer did not read
     }
-    compare(this.expect, this.size, this.hash.digest("hex"));
+    const hex = this.hash.digest("hex");
+    for (const e of this.expect) compare(e, this.size, hex);
   }
 }
 

@@ -1,7 +1,7 @@
 import { type ByteSource, streamSource } from "../../io/source.js";
 import { type Compression, decompressStream, sniff } from "../compress/index.js";
 import { BLOCK, parseHeader } from "../tar/header.js";
-import { DigestCheck } from "./digest.js";
+import { DigestCheck, type Expected } from "./digest.js";
 
 export interface ImageLayer {
   /** 0 for the bottom layer. */
@@ -19,8 +19,8 @@ export interface ImageLayer {
   /** The stored blob, read in place inside the archive. */
   readonly blob: ByteSource;
   /**
-   * The layer as an uncompressed tar stream. The stored blob's digest (or, for `docker save`, the diff_id of
-   * the tar) is checked when the stream ends; a consumer that stops early skips the check.
+   * The layer as an uncompressed tar stream. The stored blob's digest (OCI layouts) and the tar's diff_id are
+   * checked when the stream ends; a consumer that stops early skips the checks.
    */
   open(): AsyncIterable<Uint8Array>;
   /**
@@ -57,19 +57,28 @@ async function sniffLayer(blob: ByteSource): Promise<Compression | "none"> {
 export interface LayerSpec {
   readonly index: number;
   readonly digest: string;
+  /** `sha256:<hex>`, already checked to be one. */
   readonly diffId: string;
   readonly mediaType?: string;
   /** Where the blob sits in the archive, for errors. */
   readonly archive: string;
   readonly offset: number;
-  /** Which bytes the digest covers: the blob as stored (OCI) or the uncompressed tar (`docker save`). */
+  /**
+   * Which bytes `digest` covers: the blob as stored (OCI), checked besides the diff_id, or the uncompressed
+   * tar (`docker save`), where it is the diff_id.
+   */
   readonly verify: "stored" | "uncompressed";
 }
 
+const hexOf = (digest: string): string => digest.slice("sha256:".length);
+
 export async function makeLayer(spec: LayerSpec, blob: ByteSource): Promise<ImageLayer> {
   const compression = await sniffLayer(blob);
-  const what = `layer ${spec.index} blob ${spec.digest}`;
-  const expect = { hex: spec.digest.slice("sha256:".length), file: spec.archive, offset: spec.offset, what };
+  const i = spec.index;
+  const at = { file: spec.archive, offset: spec.offset };
+  const stored: Expected[] =
+    spec.verify === "stored" ? [{ ...at, hex: hexOf(spec.digest), what: `layer ${i} blob ${spec.digest}` }] : [];
+  const tar: Expected = { ...at, hex: hexOf(spec.diffId), what: `layer ${i} uncompressed tar, rootfs.diff_ids[${i}]` };
   const layer: ImageLayer = {
     index: spec.index,
     digest: spec.digest,
@@ -79,21 +88,24 @@ export async function makeLayer(spec: LayerSpec, blob: ByteSource): Promise<Imag
     compression,
     blob,
     async *open() {
-      const stored = spec.verify === "stored" ? new DigestCheck(streamSource(blob), expect) : undefined;
-      const raw = stored ? stored.stream() : streamSource(blob);
-      const tar =
+      // An uncompressed blob is the tar itself: one hash serves both checks.
+      const raw = new DigestCheck(streamSource(blob), compression === "none" ? [...stored, tar] : stored);
+      const decoded =
         compression === "none"
-          ? raw
-          : decompressStream(compression, raw, { name: blob.name, maxOutput: maxLayerOutput(blob.size) });
-      const plain = stored ? undefined : new DigestCheck(tar, { ...expect, what: `layer ${spec.index} tar` });
+          ? undefined
+          : new DigestCheck(
+              decompressStream(compression, raw.stream(), { name: blob.name, maxOutput: maxLayerOutput(blob.size) }),
+              [tar],
+            );
       try {
-        yield* plain ? plain.stream() : tar;
+        yield* (decoded ?? raw).stream();
       } catch (err) {
         // A corrupt blob usually fails the decoder first; the digest is the better diagnosis.
-        await stored?.finish();
+        await raw.finish();
         throw err;
       }
-      await (stored ?? plain)?.finish();
+      await raw.finish();
+      await decoded?.finish();
     },
     async verify() {
       for await (const _ of layer.open()) {

@@ -14,7 +14,9 @@ export type { TarEntry, TarEntryType } from "./entry.js";
  * the path rules of ./path.ts; tar-stream reports none of the offsets and decodes PAX values as text.
  *
  * The end is a zero block (a second one, if present, must be zero too) or the end of the stream at a header
- * boundary, which Go's archive/tar, and so Docker, accepts as well.
+ * boundary, which Go's archive/tar, and so Docker, accepts as well. What follows the end blocks (GNU tar pads
+ * to 10 KiB records) is read and dropped, as Docker and containerd drain a layer after applying it: whatever
+ * wraps the stream, a decoder or a digest check, sees it end.
  */
 export async function* readTar(
   input: AsyncIterable<Uint8Array>,
@@ -30,6 +32,9 @@ export async function* readTar(
       const second = await r.readExact(BLOCK, "tar end");
       if (second !== undefined && !isZeroBlock(second)) {
         throw new FormatError(file, at + BLOCK, "tar end", "a second zero block", "a header after a zero block");
+      }
+      while ((await r.readSome(1 << 20)) !== undefined) {
+        // dropped: padding, or bytes no tar reader looks at
       }
       return;
     }
