@@ -1,11 +1,13 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { modeString } from "../../src/cli/inspect.js";
+import { FormatError } from "../../src/errors.js";
 import { type Image, openImageArchive } from "../../src/formats/oci/archive.js";
 import { flattenImage, imageLayer, readImageFile } from "../../src/image/image-layers.js";
 import type { FsEntry, FsTree } from "../../src/image/tree.js";
 import {
   type DiskEntry,
+  digestFault,
   diskTree,
   FORMATS,
   fixture,
@@ -178,6 +180,23 @@ describe("provenance against each layer's GNU tar listing", () => {
       expect(disk.has(e.path)).toBe(true);
       expect(tree.get(e.writtenAs as string)?.path).toBe(e.path); // lookups follow the symlink too
     }
+  });
+});
+
+describe("digests", () => {
+  it.each([
+    "bad-data-gzip.tar",
+    "bad-data-plain.tar",
+    "bad-data-legacy.tar",
+    "bad-diffid-gzip.tar",
+    "bad-diffid-plain.tar",
+    "bad-diffid-legacy.tar",
+  ])("%s: flattenImage reads every layer to its end and refuses the image, so no file of it is read", async (name) => {
+    const image = await openImageArchive(fixture(name));
+    const err = await flattenImage(image).catch((e: unknown) => e);
+    await image.close();
+    expect(err).toBeInstanceOf(FormatError);
+    expect(err).toMatchObject({ file: fixture(name), ...digestFault(name) });
   });
 });
 

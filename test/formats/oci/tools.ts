@@ -192,3 +192,71 @@ export function layerXattrs(tarFile: string): Map<string, Map<string, string>> {
   ]);
   return parseGetfattr(text, dir);
 }
+
+/** A member of a fixture archive, as GNU tar extracts it. */
+const member = (name: string, path: string): Buffer => run("tar", ["-xOf", fixture(name), path]);
+const memberJson = <T>(name: string, path: string): T => JSON.parse(member(name, path).toString("utf8")) as T;
+const blobPath = (digest: string): string => `blobs/sha256/${digest.slice("sha256:".length)}`;
+const digestOf = (b: Uint8Array): string => `sha256:${sha256(b)}`;
+
+/** The FormatError a bad-*.tar fixture of make-image.sh must give: what the archive says, and what is there. */
+export interface Fault {
+  readonly offset: number;
+  readonly structure: string;
+  readonly expected: string;
+  readonly found: string;
+}
+
+interface ManifestJson {
+  config: { digest: string };
+  layers: { digest: string; size: number }[];
+}
+
+/**
+ * The fault each fixture with a wrong digest or size holds, from GNU tar (the members), gzip, Python's
+ * tarfile (offsets) and the archive's own JSON.
+ */
+export function digestFault(name: string): Fault {
+  const at = (path: string): number => pyOffsets(fixture(name)).find((m) => m.path === `/${path}`)?.dataOffset ?? -1;
+  const mismatch = (path: string, structure: string, expected: string, bytes = member(name, path)): Fault => ({
+    offset: at(path),
+    structure,
+    expected,
+    found: digestOf(bytes),
+  });
+  if (name.endsWith("-legacy.tar")) {
+    const entry = memberJson<{ Config: string; Layers: string[] }[]>(name, "manifest.json")[0];
+    const config = memberJson<{ rootfs: { diff_ids: string[] } }>(name, entry?.Config ?? "");
+    const layer = entry?.Layers[0] ?? "";
+    return mismatch(layer, "layer 0 uncompressed tar, rootfs.diff_ids[0]", config.rootfs.diff_ids[0] ?? "");
+  }
+  const top = memberJson<{ manifests: { digest: string }[] }>(name, "index.json").manifests[0]?.digest ?? "";
+  if (name === "bad-manifest.tar") return mismatch(blobPath(top), `image manifest ${blobPath(top)}`, top);
+  if (name === "bad-index.tar") return mismatch(blobPath(top), `image index ${blobPath(top)}`, top);
+  const manifest = memberJson<ManifestJson>(name, blobPath(top));
+  const [layer0, layer1] = manifest.layers as [ManifestJson["layers"][0], ManifestJson["layers"][0]];
+  const config = manifest.config.digest;
+  switch (name) {
+    case "bad-config.tar":
+      return mismatch(blobPath(config), `image config ${blobPath(config)}`, config);
+    case "bad-size.tar":
+      return {
+        offset: at(blobPath(layer1.digest)),
+        structure: `layer 1 ${layer1.digest}`,
+        expected: `${layer1.size} bytes`,
+        found: String(member(name, blobPath(layer1.digest)).length),
+      };
+    case "bad-data-gzip.tar":
+    case "bad-data-plain.tar":
+      return mismatch(blobPath(layer0.digest), `layer 0 blob ${layer0.digest}`, layer0.digest);
+    case "bad-diffid-gzip.tar":
+    case "bad-diffid-plain.tar": {
+      const diffIds = memberJson<{ rootfs: { diff_ids: string[] } }>(name, blobPath(config)).rootfs.diff_ids;
+      const stored = member(name, blobPath(layer0.digest));
+      const tar = name === "bad-diffid-gzip.tar" ? run("gzip", ["-dc"], stored) : stored;
+      return mismatch(blobPath(layer0.digest), "layer 0 uncompressed tar, rootfs.diff_ids[0]", diffIds[0] ?? "", tar);
+    }
+    default:
+      throw new Error(`no digest fault known for ${name}`);
+  }
+}

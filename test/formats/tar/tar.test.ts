@@ -17,6 +17,7 @@ import {
   layerXattrs,
   pyOffsets,
   run,
+  runText,
   scratch,
   unpackLayout,
 } from "../oci/tools.js";
@@ -112,6 +113,25 @@ describe("readTar against GNU tar", () => {
     const last = all[all.length - 1] as TarEntry;
     const cut = bytes.subarray(0, last.dataOffset + Math.ceil(last.size / BLOCK) * BLOCK);
     expect((await list(cut)).map(asGnu)).toEqual(gnuList(cut));
+  });
+
+  it("reads its input to the end, past the end blocks and GNU tar's record padding, for a digest wrapped around it", async () => {
+    const file = layers[2] as string; // GNU tar's, padded to 10 KiB records
+    const bytes = readFileSync(file);
+    const nuls = /^block (\d+): \*\* Block of NULs \*\*$/m.exec(runText("tar", ["-tvR", "-f", file]));
+    const end = (Number(nuls?.[1]) + 2) * BLOCK;
+    expect(bytes.length).toBeGreaterThan(end);
+    let read = 0;
+    let ended = false;
+    async function* counted(): AsyncGenerator<Uint8Array> {
+      for await (const c of chunks(bytes, 4096)) {
+        read += c.length;
+        yield c;
+      }
+      ended = true;
+    }
+    for await (const _ of readTar(counted(), file)) void _;
+    expect({ read, ended }).toEqual({ read: bytes.length, ended: true });
   });
 });
 
