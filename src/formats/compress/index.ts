@@ -1,11 +1,12 @@
-import { Readable, type Transform } from "node:stream";
-import { createGunzip, inflateSync } from "node:zlib";
+import { inflateSync } from "node:zlib";
 import { decompressBlock as lz4jsBlock } from "lz4js";
-import { createUnxz, parseFileIndex, unxzSync } from "node-liblzma";
 import { FormatError, LimitError } from "../../errors.js";
-import { lz4Buffer } from "./lz4.js";
+import { gzipStream } from "./gzip.js";
+import type { Position } from "./input.js";
+import { lz4Stream } from "./lz4.js";
 import { type Compression, SUPPORTED } from "./magic.js";
-import { zstdBlock, zstdTransform } from "./zstd.js";
+import { xzBlock, xzStream } from "./xz.js";
+import { zstdBlock, zstdStream } from "./zstd.js";
 
 export { lz4Backend } from "./lz4.js";
 export { type Compression, sniff } from "./magic.js";
@@ -26,23 +27,33 @@ function unsupported(kind: Compression, name: string): FormatError {
   return new FormatError(name, 0, "compressed data", "gzip, zstd, xz or lz4", `unsupported compression ${kind}`);
 }
 
-async function transformFor(kind: Compression, opts: DecompressOptions): Promise<Transform | undefined> {
+function decoder(
+  kind: Compression,
+  input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  opts: DecompressOptions,
+  at: Position,
+): AsyncGenerator<Uint8Array> {
   switch (kind) {
     case "gzip":
-      return createGunzip();
+      return gzipStream(input, opts.name, at);
     case "zstd":
-      return zstdTransform(opts.zstd);
+      return zstdStream(input, opts.name, at, opts.zstd);
     case "xz":
-      return createUnxz() as unknown as Transform;
+      return xzStream(input, opts.name, at);
+    case "lz4-frame":
+    case "lz4-legacy":
+      return lz4Stream(kind, input, opts.name, at, opts.lz4);
     default:
-      return undefined;
+      throw unsupported(kind, opts.name);
   }
 }
 
 /**
  * Decodes a compressed stream; members of the same format back to back (gzip members, zstd frames, xz
- * streams) are decoded one after the other. Corrupt input is a FormatError that names the input and how far
- * into it the decoder got; output beyond `maxOutput` is a LimitError.
+ * streams, lz4 frames) are decoded one after the other. Every decoder makes a bounded amount of output per
+ * step and only when it is asked for more, so memory stays small whatever the ratio. Corrupt input is a
+ * FormatError that names the input and where in it the fault was found; output beyond `maxOutput` is a
+ * LimitError at the offset being decoded when it was passed.
  */
 export async function* decompressStream(
   kind: Compression,
@@ -51,55 +62,18 @@ export async function* decompressStream(
 ): AsyncGenerator<Uint8Array> {
   if (!SUPPORTED.has(kind)) throw unsupported(kind, opts.name);
   const max = opts.maxOutput ?? Number.POSITIVE_INFINITY;
-  let consumed = 0;
+  const at: Position = { offset: 0 };
   let produced = 0;
-  // liblzma's stream decoder ends quietly on a truncated input; an xz stream must end with its footer magic.
-  let tail = new Uint8Array(0);
-  const counted = (async function* () {
-    for await (const chunk of input) {
-      consumed += chunk.length;
-      if (chunk.length > 0) tail = Buffer.concat([tail, chunk]).subarray(-64);
-      yield chunk;
-    }
-  })();
-  const limit = (chunk: Uint8Array) => {
-    produced += chunk.length;
-    if (produced > max) throw new LimitError(opts.name, consumed, `${kind} output`, max, produced);
-  };
-  const t = await transformFor(kind, opts);
-  if (t === undefined) {
-    // lz4: the kernel's legacy format and frames, decoded in memory (bounded by maxOutput).
-    const parts: Uint8Array[] = [];
-    for await (const c of counted) parts.push(c);
-    const out = lz4Buffer(kind as "lz4-frame" | "lz4-legacy", Buffer.concat(parts), opts.name, max, opts.lz4);
-    limit(out);
-    yield out;
-    return;
-  }
-  const src = Readable.from(counted);
-  src.on("error", (err) => t.destroy(err));
   try {
-    for await (const chunk of src.pipe(t) as AsyncIterable<Uint8Array>) {
-      limit(chunk);
+    for await (const chunk of decoder(kind, input, opts, at)) {
+      produced += chunk.length;
+      if (produced > max) throw new LimitError(opts.name, at.offset, `${kind} output`, max, produced);
       yield chunk;
-    }
-    if (kind === "xz" && !endsWithXzFooter(tail)) {
-      throw new FormatError(opts.name, consumed, "xz stream footer", "`YZ` at the end of the stream", "end of input");
     }
   } catch (err) {
     if (err instanceof FormatError || err instanceof LimitError) throw err;
-    throw new FormatError(opts.name, consumed, `${kind} stream`, `valid ${kind} data`, (err as Error).message);
-  } finally {
-    src.destroy();
-    t.destroy();
+    throw new FormatError(opts.name, at.offset, `${kind} stream`, `valid ${kind} data`, (err as Error).message);
   }
-}
-
-/** After the last stream only NUL padding may follow the footer, whose last two bytes are `YZ`. */
-function endsWithXzFooter(tail: Uint8Array): boolean {
-  let end = tail.length;
-  while (end > 0 && tail[end - 1] === 0) end--;
-  return end >= 2 && tail[end - 2] === 0x59 && tail[end - 1] === 0x5a;
 }
 
 /** The whole decoded stream in memory. */
@@ -122,16 +96,11 @@ export function decompressBlock(kind: Compression, bytes: Uint8Array, maxSize: n
   try {
     switch (kind) {
       case "zstd":
-        out = zstdBlock(bytes);
+        out = zstdBlock(bytes, maxSize, name);
         break;
-      case "xz": {
-        const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-        // liblzma's one-shot decoder has no output bound: the index states the size before anything is decoded.
-        const declared = parseFileIndex(buf).uncompressedSize;
-        if (declared > maxSize) throw new LimitError(name, 0, "xz block", maxSize, declared);
-        out = unxzSync(buf);
+      case "xz":
+        out = xzBlock(bytes, maxSize, name);
         break;
-      }
       case "gzip":
         out = inflateSync(bytes, { maxOutputLength: maxSize });
         break;
@@ -150,8 +119,11 @@ export function decompressBlock(kind: Compression, bytes: Uint8Array, maxSize: n
     }
   } catch (err) {
     if (err instanceof FormatError || err instanceof LimitError) throw err;
+    // zlib stops at `maxOutputLength` with this code.
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new LimitError(name, 0, `${kind} block`, maxSize, maxSize + 1);
+    }
     throw new FormatError(name, 0, `${kind} block`, `valid ${kind} data`, (err as Error).message);
   }
-  if (out.length > maxSize) throw new LimitError(name, 0, `${kind} block`, maxSize, out.length);
   return out;
 }

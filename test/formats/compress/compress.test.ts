@@ -32,6 +32,16 @@ const CASES: [string, string, Compression][] = [
   ["data.legacy.lz4", "lz4 -q -l -c data > data.legacy.lz4", "lz4-legacy"],
 ];
 
+// lz4 frames with the options the CLI offers: linked 64 KiB blocks, block checksums, the content size, no
+// content checksum, several frames.
+const LZ4_FRAMES: [string, string][] = [
+  ["data.linked.lz4", "lz4 -q -BD -B4 -c data > data.linked.lz4"],
+  ["data.blocksum.lz4", "lz4 -q -BX -c data > data.blocksum.lz4"],
+  ["data.size.lz4", "lz4 -q --content-size data data.size.lz4"],
+  ["data.nocrc.lz4", "lz4 -q --no-frame-crc -c data > data.nocrc.lz4"],
+  ["data.2.lz4", "lz4 -q -c part1 > data.2.lz4 && lz4 -q -BD -c part2 >> data.2.lz4"],
+];
+
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "compress-"));
   // Half text, half random: compressible and not.
@@ -40,7 +50,7 @@ beforeAll(() => {
   writeFileSync(join(work, "data"), original);
   writeFileSync(join(work, "part1"), original.subarray(0, 1000000));
   writeFileSync(join(work, "part2"), original.subarray(1000000));
-  for (const [, cmd] of CASES) execSync(cmd, { cwd: work });
+  for (const [, cmd] of [...CASES, ...LZ4_FRAMES]) execSync(cmd, { cwd: work });
   copyFileSync("/bin/bash", join(work, "bash"));
   execSync("xz --x86 --lzma2 -c bash > bash.bcj.xz && zstd -q -c bash > bash.zst", { cwd: work });
 });
@@ -74,35 +84,149 @@ describe("decompressStream on the real tools' output", () => {
     }
   });
 
-  it.each(["data.lz4", "data.legacy.lz4"])("%s with both decoders: lz4-napi and lz4js", async (name) => {
-    expect(lz4Backend()).toBe("native");
-    const bytes = file(name);
-    const kind = sniff(bytes) as Compression;
-    for (const lz4 of ["native", "lz4js"] as const) {
-      expect(sha(await decode(kind, bytes, { name, lz4 }))).toBe(sha(original));
-      const cut = bytes.subarray(0, bytes.length - 1000);
-      await expect(decode(kind, cut, { name, lz4 })).rejects.toThrow(FormatError);
-      await expect(decode(kind, bytes, { name, lz4, maxOutput: 1 << 20 })).rejects.toThrow(LimitError);
-    }
-  });
+  it.each(["data.lz4", "data.legacy.lz4", ...LZ4_FRAMES.map(([n]) => n)])(
+    "%s with both decoders: lz4-napi and lz4js",
+    async (name) => {
+      expect(lz4Backend()).toBe("native");
+      const bytes = file(name);
+      const kind = sniff(bytes) as Compression;
+      for (const lz4 of ["native", "lz4js"] as const) {
+        expect(sha(await decode(kind, bytes, { name, lz4 }))).toBe(sha(original));
+        await expect(decode(kind, bytes, { name, lz4, maxOutput: 1 << 20 })).rejects.toThrow(LimitError);
+      }
+    },
+  );
 
   it("refuses output beyond maxOutput (a decompression bomb)", async () => {
     const bomb = execSync("head -c 200000000 /dev/zero | zstd -q -19 -c");
-    await expect(decode("zstd", bomb, { name: "bomb.zst", maxOutput: 10 << 20 })).rejects.toThrow(LimitError);
-  });
-
-  it.each(["data.gz", "data.zst", "data.xz"])("a truncated %s is a FormatError naming the file", async (name) => {
-    const bytes = file(name);
-    const kind = sniff(bytes) as Compression;
-    const cut = bytes.subarray(0, bytes.length >> 1);
-    await expect(decode(kind, cut, { name })).rejects.toThrow(FormatError);
-    await expect(decode(kind, cut, { name })).rejects.toThrow(name);
+    await expect(decode("zstd", bomb, { name: "bomb.zst", maxOutput: 10 << 20 })).rejects.toMatchObject({
+      name: "LimitError",
+      file: "bomb.zst",
+      limit: 10 << 20,
+    });
   });
 
   it("names an unsupported compressor", async () => {
     const bz = execSync("bzip2 -c", { input: "x" });
     expect(sniff(bz)).toBe("bzip2");
     await expect(decompressBuffer("bzip2", bz, { name: "x.bz2" })).rejects.toThrow(/unsupported compression bzip2/);
+  });
+});
+
+/** The error a decode ends with. */
+async function failure(kind: Compression, bytes: Uint8Array, opts: Parameters<typeof decompressStream>[2]) {
+  const err = await decode(kind, bytes, opts).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(FormatError);
+  return err as FormatError;
+}
+
+const u32 = (b: Uint8Array, at: number) => Buffer.from(b).readUInt32LE(at);
+const hex32 = (v: number) => v.toString(16).padStart(8, "0");
+/** A copy with the byte at `at` inverted. */
+const flip = (b: Buffer, at: number) => {
+  const c = Buffer.from(b);
+  c.writeUInt8(c.readUInt8(at) ^ 0xff, at);
+  return c;
+};
+
+describe("corrupt input: a FormatError at the offset of the fault", () => {
+  it.each(["data.gz", "data.xz"])("a truncated %s: where the input ends", async (name) => {
+    const bytes = file(name);
+    const cut = bytes.subarray(0, bytes.length >> 1);
+    const kind = sniff(bytes) as Compression;
+    expect(await failure(kind, cut, { name })).toMatchObject({
+      file: name,
+      offset: cut.length,
+      structure: `${kind === "gzip" ? "gzip" : "xz"} stream`,
+      expected: "the rest of the stream",
+      found: `end of input at ${cut.length}`,
+    });
+  });
+
+  it.each(["native", "fzstd"] as const)("a truncated zstd stream (%s): the block it ends in", async (zstd) => {
+    const cut = file("data.zst").subarray(0, file("data.zst").length >> 1);
+    const err = await failure("zstd", cut, { name: "data.zst", zstd });
+    expect(err).toMatchObject({ file: "data.zst", structure: "zstd block", found: `end of input at ${cut.length}` });
+    // A block is at most 128 KiB and a 3-byte header; the one cut short starts before the end and needs more.
+    expect(err.offset).toBeLessThan(cut.length);
+    expect(err.offset + Number.parseInt(err.expected, 10)).toBeGreaterThan(cut.length);
+    expect(err.offset + (128 << 10) + 3).toBeGreaterThanOrEqual(cut.length);
+  });
+
+  it.each(["native", "lz4js"] as const)("a truncated lz4 stream (%s): the block it ends in", async (lz4) => {
+    // The 3 MiB of data fit one block: after the frame's 7-byte descriptor, after the legacy format's magic.
+    for (const [name, at] of [
+      ["data.lz4", 7],
+      ["data.legacy.lz4", 4],
+    ] as const) {
+      const bytes = file(name);
+      const cut = bytes.subarray(0, bytes.length >> 1);
+      expect(await failure(sniff(bytes) as Compression, cut, { name, lz4 })).toMatchObject({
+        offset: at,
+        expected: `${4 + (u32(bytes, at) & 0x7fffffff)} bytes`,
+        found: `end of input at ${cut.length}`,
+      });
+    }
+  });
+
+  it("zstd: a wrong frame checksum at the checksum, data after the frame where it starts", async () => {
+    const bytes = flip(file("data.zst"), file("data.zst").length - 1);
+    expect(await failure("zstd", bytes, { name: "data.zst", zstd: "native" })).toMatchObject({
+      offset: bytes.length - 4,
+      structure: "zstd frame checksum",
+    });
+    const junk = Buffer.concat([file("data.zst"), Buffer.from("junk")]);
+    for (const zstd of ["native", "fzstd"] as const) {
+      expect(await failure("zstd", junk, { name: "data.zst", zstd })).toMatchObject({
+        offset: file("data.zst").length,
+        structure: "zstd frame",
+        found: "6a 75 6e 6b",
+      });
+    }
+  });
+
+  it.each(["native", "lz4js"] as const)("lz4 (%s): a wrong content or block checksum where it is", async (lz4) => {
+    const content = flip(file("data.lz4"), file("data.lz4").length - 1);
+    expect(await failure("lz4-frame", content, { name: "data.lz4", lz4 })).toMatchObject({
+      offset: content.length - 4,
+      structure: "lz4 content checksum",
+      expected: hex32(u32(file("data.lz4"), content.length - 4)),
+      found: hex32(u32(content, content.length - 4)),
+    });
+    // One block after the descriptor; its checksum follows its data.
+    const block = flip(file("data.blocksum.lz4"), 1000);
+    const sumAt = 7 + 4 + (u32(block, 7) & 0x7fffffff);
+    expect(await failure("lz4-frame", block, { name: "data.blocksum.lz4", lz4 })).toMatchObject({
+      offset: sumAt,
+      structure: "lz4 block checksum",
+      found: hex32(u32(block, sumAt)),
+    });
+  });
+
+  it("gzip: a wrong CRC found in the last step zlib took, which the message bounds", async () => {
+    const bytes = flip(file("data.gz"), file("data.gz").length - 6);
+    const err = await failure("gzip", bytes, { name: "data.gz" });
+    expect(err.structure).toBe("gzip stream");
+    expect(err.offset).toBeLessThanOrEqual(bytes.length - 8);
+    expect(err.found).toBe(`incorrect data check within offsets ${err.offset}..${bytes.length}`);
+  });
+
+  it.each(["native", "fzstd"] as const)("zstd (%s): a window over 128 MiB is refused before decoding", async (zstd) => {
+    // From a pipe zstd cannot shrink the window to the input: it writes the 256 MiB asked for.
+    execSync("cat data | zstd -q --long=28 -c > data.long.zst", { cwd: work });
+    const info = execSync("zstd -lv data.long.zst", { cwd: work, encoding: "utf8" });
+    expect(info).toMatch(/Window Size: 256 MiB \(268435456 B\)/);
+    const long = file("data.long.zst");
+    await expect(decode("zstd", long, { name: "long.zst", zstd })).rejects.toMatchObject({
+      name: "LimitError",
+      offset: 0,
+      what: "zstd window",
+      limit: 1 << 27,
+      requested: 268435456,
+    });
   });
 });
 
@@ -119,7 +243,11 @@ describe("decompressBlock", () => {
       ["gzip", zlib],
     ] as const) {
       expect(sha(decompressBlock(kind, bytes, original.length, "block"))).toBe(sha(original));
-      expect(() => decompressBlock(kind, bytes, 1000, "block")).toThrow(/block/);
+      expect(() => decompressBlock(kind, bytes, 1000, "block")).toThrow(LimitError);
     }
+    // zstd states the content size, so the block is refused before any of it is decoded.
+    expect(() => decompressBlock("zstd", file("data.zst"), 1000, "block")).toThrow(
+      expect.objectContaining({ what: "zstd block", limit: 1000, requested: original.length }),
+    );
   });
 });

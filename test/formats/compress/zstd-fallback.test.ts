@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { decompressBlock, decompressBuffer, loadNativeZstd, zstdBackend } from "../../../src/formats/compress/index.js";
 
 // A machine where the native binding failed to build: importing it throws, as a missing .node file does.
-vi.mock("zstd-napi", () => {
+vi.mock("zstd-napi/binding.js", () => {
   throw new Error("Cannot find module 'zstd-napi/build/Release/binding.node'");
 });
 
@@ -20,5 +20,14 @@ describe("zstd without the native binding", () => {
     expect(Buffer.from(out).toString()).toBe(text + text);
     const one = execSync("zstd -q -c", { input: text });
     expect(Buffer.from(decompressBlock("zstd", one, text.length, "block")).toString()).toBe(text);
+    // Told the size of its input, zstd writes it in the header, and the block is refused before decoding;
+    // without it the bound is kept while fzstd decodes (its first block is 128 KiB).
+    const sized = execSync(`zstd -q --stream-size=${text.length} -c`, { input: text });
+    expect(() => decompressBlock("zstd", sized, 1000, "block")).toThrow(
+      expect.objectContaining({ name: "LimitError", limit: 1000, requested: text.length }),
+    );
+    expect(() => decompressBlock("zstd", one, 1000, "block")).toThrow(
+      expect.objectContaining({ name: "LimitError", limit: 1000, requested: 128 << 10 }),
+    );
   });
 });
