@@ -1,6 +1,7 @@
-import { inflateRawSync } from "node:zlib";
+import { Readable } from "node:stream";
+import { createInflateRaw } from "node:zlib";
 import { FormatError } from "../../errors.js";
-import type { ByteSource } from "../../io/source.js";
+import { type ByteSource, SliceSource, streamSource } from "../../io/source.js";
 import type { Compression } from "../compress/magic.js";
 
 /**
@@ -118,7 +119,10 @@ async function xzStream(src: ByteSource, start: number): Promise<number> {
   return p + 12;
 }
 
-/** gzip has no length framing: inflate the deflate data once to learn where it ends. */
+/**
+ * gzip has no length framing: inflate the deflate data once to learn where it ends, as a stream whose output
+ * is dropped as it comes (a member may inflate to gigabytes).
+ */
 async function gzipMember(src: ByteSource, at: number): Promise<number> {
   const head = await src.read(at, 10, "gzip header");
   const flg = head[3] as number;
@@ -134,13 +138,23 @@ async function gzipMember(src: ByteSource, at: number): Promise<number> {
     }
   }
   if (flg & 2) pos += 2;
-  const rest = await src.read(pos, src.size - pos, "deflate data");
+  const inflate = createInflateRaw();
+  const input = Readable.from(streamSource(new SliceSource(src, pos, src.size - pos, src.name)), { highWaterMark: 1 });
+  input.on("error", (err) => inflate.destroy(err));
   try {
-    const r = inflateRawSync(rest, { info: true }) as unknown as { engine: { bytesWritten: number } };
-    return pos + r.engine.bytesWritten + 8;
+    // zlib ends its output where the deflate data ends, however much input follows.
+    for await (const _ of input.pipe(inflate)) {
+      // Only where that is matters.
+    }
   } catch (err) {
-    throw new FormatError(src.name, pos, "deflate data", "valid deflate data", (err as Error).message);
+    if (err instanceof FormatError) throw err;
+    const stopped = pos + inflate.bytesWritten;
+    throw new FormatError(src.name, stopped, "deflate data", "valid deflate data", (err as Error).message);
+  } finally {
+    input.destroy();
+    inflate.destroy();
   }
+  return pos + inflate.bytesWritten + 8;
 }
 
 const LZ4_LEGACY_MAGIC = 0x184c2102;
