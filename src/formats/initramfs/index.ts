@@ -99,9 +99,7 @@ async function* segmentMembers(src: ByteSource, seg: SegmentBounds): AsyncGenera
   }
   let ended = false;
   const stream = (async function* () {
-    // lz4js: its legacy decoder skips the magic of a further legacy stream as unlz4 does; lz4-napi stops there.
-    const opts = { name, maxOutput: MAX_SEGMENT, lz4: "lz4js" } as const;
-    yield* decompressStream(seg.compression as Compression, raw, opts);
+    yield* decompressStream(seg.compression as Compression, raw, { name, maxOutput: MAX_SEGMENT });
     ended = true;
   })();
   // The kernel decodes the member in one decompress() call and refuses one whose data stops inside an entry
