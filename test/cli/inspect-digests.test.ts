@@ -1,20 +1,9 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { inspect } from "../../src/cli/inspect.js";
 import { digestFault, fixture } from "../formats/oci/tools.js";
-import { runCommand } from "./run.js";
+import { runCapturing } from "./run.js";
 
-async function inspectRun(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let err = "";
-  const spy = vi.spyOn(process.stderr, "write").mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { ...(await runCommand(inspect, ...argv)), err };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const inspectRun = (...argv: string[]) => runCapturing(inspect, ...argv);
 
 describe("inspect checks every digest and size the archive states", () => {
   it.each([

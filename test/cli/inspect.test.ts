@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inspect } from "../../src/cli/inspect.js";
 import {
   fixture,
@@ -12,23 +12,12 @@ import {
   transport,
   unpackLayout,
 } from "../formats/oci/tools.js";
-import { runCommand } from "./run.js";
+import { runCapturing } from "./run.js";
 
 const EXAMPLE = "talos-like-docker.tar";
 const INITRAMFS = "/usr/install/amd64/initramfs.xz";
 
-async function inspectRun(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let err = "";
-  const spy = vi.spyOn(process.stderr, "write").mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { ...(await runCommand(inspect, ...argv)), err };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const inspectRun = (...argv: string[]) => runCapturing(inspect, ...argv);
 
 /** The example's layers as GNU tar lists them, and what the flattened view must be: the top listing wins. */
 let layout: Layout;

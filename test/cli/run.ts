@@ -14,3 +14,20 @@ export async function runCommand(cmd: Command, ...argv: string[]): Promise<{ cod
     vi.restoreAllMocks();
   }
 }
+
+/** runCommand, with what the command wrote to stderr too (error messages). */
+export async function runCapturing(
+  cmd: Command,
+  ...argv: string[]
+): Promise<{ code: number; out: string; err: string }> {
+  let err = "";
+  const spy = vi.spyOn(process.stderr, "write").mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
+  try {
+    return { ...(await runCommand(cmd, ...argv)), err };
+  } finally {
+    spy.mockRestore();
+  }
+}
