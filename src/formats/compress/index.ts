@@ -1,9 +1,8 @@
 import { inflateSync } from "node:zlib";
-import { decompressBlock as lz4jsBlock } from "lz4js";
 import { FormatError, LimitError } from "../../errors.js";
 import { gzipStream } from "./gzip.js";
 import type { Position } from "./input.js";
-import { lz4Stream } from "./lz4.js";
+import { lz4Block, lz4Stream } from "./lz4.js";
 import { type Compression, SUPPORTED } from "./magic.js";
 import { xzBlock, xzStream } from "./xz.js";
 import { zstdBlock, zstdStream } from "./zstd.js";
@@ -105,15 +104,9 @@ export function decompressBlock(kind: Compression, bytes: Uint8Array, maxSize: n
         out = inflateSync(bytes, { maxOutputLength: maxSize });
         break;
       case "lz4-frame":
-      case "lz4-legacy": {
-        const dst = new Uint8Array(maxSize);
-        const n = lz4jsBlock(bytes, dst, 0, bytes.length, 0);
-        if (n < 0) throw new Error("corrupt lz4 block");
-        // lz4js counts on past the end of `dst` (typed arrays drop those writes): a count over it is too much output.
-        if (n > maxSize) throw new LimitError(name, 0, "lz4 block", maxSize, n);
-        out = dst.subarray(0, n);
+      case "lz4-legacy":
+        out = lz4Block(bytes, maxSize, name);
         break;
-      }
       default:
         throw unsupported(kind, name);
     }

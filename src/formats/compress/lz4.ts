@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { decompressBlock } from "lz4js";
-import { FormatError } from "../../errors.js";
+import { FormatError, LimitError } from "../../errors.js";
 import { hexBytes, Input, type Position } from "./input.js";
 import { Xxh32, xxh32 } from "./xxh32.js";
 
@@ -54,6 +54,15 @@ const jsBlock: BlockDecoder = (src, max, history) => {
   if (end > dst.length) throw new Error(`the block decodes to more than ${max} bytes`);
   return dst.subarray(h, end);
 };
+
+/** One raw lz4 block (a SquashFS block) into at most `max` bytes; more is a LimitError. */
+export function lz4Block(src: Uint8Array, max: number, name: string): Uint8Array {
+  const dst = new Uint8Array(max);
+  const end = decompressBlock(src, dst, 0, src.length, 0);
+  if (end < 0) throw new FormatError(name, 0, "lz4 block", "valid lz4 data", "corrupt data");
+  if (end > max) throw new LimitError(name, 0, "lz4 block", max, end);
+  return dst.subarray(0, end);
+}
 
 const u32 = (b: Uint8Array, o = 0) => new DataView(b.buffer, b.byteOffset, b.length).getUint32(o, true);
 const hex32 = (v: number) => v.toString(16).padStart(8, "0");
