@@ -19,7 +19,7 @@ export interface DecompressOptions {
   /** zstd only: force the pure-JavaScript decoder. */
   readonly zstd?: "native" | "fzstd";
   /** lz4 only: force the pure-JavaScript decoder. */
-  readonly lz4?: "native" | "lz4js";
+  readonly lz4?: "native" | "js";
 }
 
 function unsupported(kind: Compression, name: string): FormatError {

@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
-import { decompressBlock } from "lz4js";
 import { FormatError, LimitError } from "../../errors.js";
 import { hexBytes, Input, type Position } from "./input.js";
+import { decodeLz4Block, Lz4BlockError } from "./lz4-block.js";
 import { Xxh32, xxh32 } from "./xxh32.js";
 
 const require = createRequire(import.meta.url);
@@ -24,9 +24,9 @@ function loadNative(): Native | undefined {
   return native;
 }
 
-/** Which decoder `lz4Stream` uses by default: `native` (lz4-napi) or `lz4js`. */
-export function lz4Backend(): "native" | "lz4js" {
-  return loadNative() ? "native" : "lz4js";
+/** Which decoder `lz4Stream` uses by default: `native` (lz4-napi) or `js` (ours). */
+export function lz4Backend(): "native" | "js" {
+  return loadNative() ? "native" : "js";
 }
 
 /**
@@ -49,19 +49,18 @@ const jsBlock: BlockDecoder = (src, max, history) => {
   const h = history?.length ?? 0;
   const dst = new Uint8Array(h + max);
   if (history) dst.set(history);
-  const end = decompressBlock(src, dst, 0, src.length, h);
-  // lz4js counts on past the end of `dst` (typed arrays drop those writes): a count over it is too much output.
-  if (end > dst.length) throw new Error(`the block decodes to more than ${max} bytes`);
-  return dst.subarray(h, end);
+  return dst.subarray(h, decodeLz4Block(src, dst, h));
 };
 
 /** One raw lz4 block (a SquashFS block) into at most `max` bytes; more is a LimitError. */
 export function lz4Block(src: Uint8Array, max: number, name: string): Uint8Array {
-  const dst = new Uint8Array(max);
-  const end = decompressBlock(src, dst, 0, src.length, 0);
-  if (end < 0) throw new FormatError(name, 0, "lz4 block", "valid lz4 data", "corrupt data");
-  if (end > max) throw new LimitError(name, 0, "lz4 block", max, end);
-  return dst.subarray(0, end);
+  try {
+    return jsBlock(src, max, undefined);
+  } catch (err) {
+    if (!(err instanceof Lz4BlockError)) throw err;
+    if (err.overflow) throw new LimitError(name, 0, "lz4 block", max, max + 1);
+    throw new FormatError(name, 0, "lz4 block", "valid lz4 data", err.message);
+  }
 }
 
 const u32 = (b: Uint8Array, o = 0) => new DataView(b.buffer, b.byteOffset, b.length).getUint32(o, true);
@@ -193,7 +192,7 @@ export async function* lz4Stream(
   input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   name: string,
   at: Position,
-  backend: "native" | "lz4js" = lz4Backend(),
+  backend: "native" | "js" = lz4Backend(),
 ): AsyncGenerator<Uint8Array> {
   const n = backend === "native" ? loadNative() : undefined;
   const block = n ? nativeBlock(n) : jsBlock;

@@ -21,7 +21,7 @@ try {
       name: file,
       maxOutput: Number(limit),
       zstd: backend as "native" | "fzstd",
-      lz4: backend as "native" | "lz4js",
+      lz4: backend as "native" | "js",
     };
     const kept: Uint8Array[] = [];
     for await (const chunk of decompressStream(kind as Compression, streamSource(src), opts)) kept.push(chunk);

@@ -85,12 +85,12 @@ describe("decompressStream on the real tools' output", () => {
   });
 
   it.each(["data.lz4", "data.legacy.lz4", ...LZ4_FRAMES.map(([n]) => n)])(
-    "%s with both decoders: lz4-napi and lz4js",
+    "%s with both decoders: lz4-napi and ours in JavaScript",
     async (name) => {
       expect(lz4Backend()).toBe("native");
       const bytes = file(name);
       const kind = sniff(bytes) as Compression;
-      for (const lz4 of ["native", "lz4js"] as const) {
+      for (const lz4 of ["native", "js"] as const) {
         expect(sha(await decode(kind, bytes, { name, lz4 }))).toBe(sha(original));
         await expect(decode(kind, bytes, { name, lz4, maxOutput: 1 << 20 })).rejects.toThrow(LimitError);
       }
@@ -156,7 +156,7 @@ describe("corrupt input: a FormatError at the offset of the fault", () => {
     expect(err.offset + (128 << 10) + 3).toBeGreaterThanOrEqual(cut.length);
   });
 
-  it.each(["native", "lz4js"] as const)("a truncated lz4 stream (%s): the block it ends in", async (lz4) => {
+  it.each(["native", "js"] as const)("a truncated lz4 stream (%s): the block it ends in", async (lz4) => {
     // The 3 MiB of data fit one block: after the frame's 7-byte descriptor, after the legacy format's magic.
     for (const [name, at] of [
       ["data.lz4", 7],
@@ -188,7 +188,7 @@ describe("corrupt input: a FormatError at the offset of the fault", () => {
     }
   });
 
-  it.each(["native", "lz4js"] as const)("lz4 (%s): a wrong content or block checksum where it is", async (lz4) => {
+  it.each(["native", "js"] as const)("lz4 (%s): a wrong content or block checksum where it is", async (lz4) => {
     const content = flip(file("data.lz4"), file("data.lz4").length - 1);
     expect(await failure("lz4-frame", content, { name: "data.lz4", lz4 })).toMatchObject({
       offset: content.length - 4,
@@ -204,6 +204,29 @@ describe("corrupt input: a FormatError at the offset of the fault", () => {
       structure: "lz4 block checksum",
       found: hex32(u32(block, sumAt)),
     });
+  });
+
+  it("lz4 (js): a match reaching before the start of the data is an error at its place, not zeros", async () => {
+    // The legacy stream's first block starts after the magic and its size; its first sequence is literals,
+    // then the match offset this test points far back.
+    const bytes = Buffer.from(file("data.legacy.lz4"));
+    const block = 8;
+    const token = bytes[block] as number;
+    let at = block + 1;
+    let literals = token >> 4;
+    if (literals === 15) for (let b = 255; b === 255; literals += b) b = bytes[at++] as number;
+    at += literals;
+    expect(bytes.readUInt16LE(at)).toBeLessThanOrEqual(literals);
+    bytes.writeUInt16LE(literals + 1, at);
+    for (const lz4 of ["native", "js"] as const) {
+      expect(await failure("lz4-legacy", bytes, { name: "bad.lz4", lz4 })).toMatchObject({
+        offset: 4,
+        structure: "lz4 legacy block",
+      });
+    }
+    expect((await failure("lz4-legacy", bytes, { name: "bad.lz4", lz4: "js" })).found).toBe(
+      `match offset ${literals + 1} before the start of the data, at byte ${at - block} of the block`,
+    );
   });
 
   it("gzip: a wrong CRC found in the last step zlib took, which the message bounds", async () => {
