@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { FormatError, LimitError } from "../../errors.js";
 import { hexBytes, Input, type Position } from "./input.js";
 import { decodeLz4Block, Lz4BlockError } from "./lz4-block.js";
+import { LZ4_LEGACY_MAGIC } from "./magic.js";
 import { Xxh32, xxh32 } from "./xxh32.js";
 
 const require = createRequire(import.meta.url);
@@ -66,7 +67,6 @@ export function lz4Block(src: Uint8Array, max: number, name: string): Uint8Array
 const u32 = (b: Uint8Array, o = 0) => new DataView(b.buffer, b.byteOffset, b.length).getUint32(o, true);
 const hex32 = (v: number) => v.toString(16).padStart(8, "0");
 
-const LEGACY_MAGIC = 0x184c2102;
 /** Each legacy block decodes to at most 8 MiB. */
 const LEGACY_BLOCK = 8 << 20;
 /** LZ4_compressBound of that: the most a legacy block is stored in. */
@@ -82,14 +82,14 @@ type Decode = (src: Uint8Array, max: number, history: Uint8Array | undefined, wh
 /** The kernel's legacy format: magic, then blocks of u32 LE length and at most 8 MiB of output each. */
 async function* legacy(src: Input, decode: Decode, pos: Position): AsyncGenerator<Uint8Array> {
   const magic = await src.take(4, "lz4 legacy magic");
-  if (u32(magic) !== LEGACY_MAGIC) {
+  if (u32(magic) !== LZ4_LEGACY_MAGIC) {
     throw new FormatError(src.name, 0, "lz4 legacy stream", "magic 02 21 4c 18", hexBytes(magic));
   }
   while (await src.has(1)) {
     const at = src.offset;
     const len = u32(await src.peek(4, "lz4 legacy block size"));
     // Concatenated archives: a new magic resumes the format; trailing zeros end it.
-    if (len === LEGACY_MAGIC) {
+    if (len === LZ4_LEGACY_MAGIC) {
       await src.take(4, "lz4 legacy magic");
       continue;
     }

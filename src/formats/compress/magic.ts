@@ -4,6 +4,9 @@ export type Compression = "gzip" | "zstd" | "xz" | "lz4-frame" | "lz4-legacy" | 
 /** The ones this library decodes; the others are recognised only to name them in an error. */
 export const SUPPORTED: ReadonlySet<Compression> = new Set(["gzip", "zstd", "xz", "lz4-frame", "lz4-legacy"]);
 
+/** The kernel's lz4 legacy format: this u32 LE starts a stream, and a further one inside it is skipped. */
+export const LZ4_LEGACY_MAGIC = 0x184c2102;
+
 const starts = (b: Uint8Array, magic: readonly number[]): boolean => magic.every((m, i) => b[i] === m);
 
 /** The kernel's table (lib/decompress.c) plus the lz4 frame format. */

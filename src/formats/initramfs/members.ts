@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { createInflateRaw } from "node:zlib";
 import { FormatError } from "../../errors.js";
 import { type ByteSource, SliceSource, streamSource } from "../../io/source.js";
-import type { Compression } from "../compress/magic.js";
+import { type Compression, LZ4_LEGACY_MAGIC } from "../compress/magic.js";
 
 /**
  * How many bytes of `src`, from `at`, the kernel's decompressor for `kind` consumes in one call from
@@ -156,8 +156,6 @@ async function gzipMember(src: ByteSource, at: number): Promise<number> {
   }
   return pos + inflate.bytesWritten + 8;
 }
-
-const LZ4_LEGACY_MAGIC = 0x184c2102;
 
 /**
  * unlz4 (lib/decompress_unlz4.c) given the whole input: the magic, then chunks of a u32 LE size and that
