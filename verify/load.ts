@@ -11,8 +11,6 @@
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
-import { FormatError, LimitError } from "../src/errors.js";
-import type { LayerCache, LayerLibrary, OverlayEntryType, OverlayLayer } from "../src/extension/overlay.js";
 import { readDynamicInfo } from "../src/formats/elf/dynamic.js";
 import { readModinfo } from "../src/formats/elf/modinfo.js";
 import { segmentEntries, splitInitramfs } from "../src/formats/initramfs/index.js";
@@ -30,8 +28,10 @@ import { type Inode, SquashFs } from "../src/formats/squashfs/reader.js";
 import type { Certificate } from "../src/formats/x509/index.js";
 import { flattenImage, forEachImageFile, imageFileSource, readImageFile } from "../src/image/image-layers.js";
 import type { FsTree } from "../src/image/tree.js";
+import { FormatError, LimitError } from "../src/io/errors.js";
 import { BufferSource, type ByteSource, SliceSource } from "../src/io/source.js";
-import { chainPath } from "./finding.js";
+import { chainPath } from "../src/report/finding.js";
+import type { LayerCache, LayerLibrary, OverlayEntryType, OverlayLayer } from "../src/talos/overlay.js";
 import type {
   ArtifactFact,
   CertFact,

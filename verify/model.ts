@@ -2,8 +2,9 @@
  * The facts `talos-ext verify` judges, read out of one to five artifacts by the loader. Checks see only this:
  * plain values, no bytes, so each check is a small pure function and the loader reads every byte once.
  */
-import type { LayerCache, LayerLibrary, OverlayLayer } from "../src/extension/overlay.js";
+
 import type { ModParam } from "../src/formats/elf/modinfo.js";
+import type { LayerCache, LayerLibrary, OverlayLayer } from "../src/talos/overlay.js";
 
 /** The links of the signing chain, in the order the key travels through them. */
 export const ROLES = ["kernel", "installer-base", "modules", "extension", "installer"] as const;

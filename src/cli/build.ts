@@ -1,10 +1,11 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { renderHuman, useColor } from "../../verify/render/human.js";
-import { FormatError, LimitError } from "../errors.js";
 import { BuildRefused, buildExtension } from "../extension/build.js";
 import { loadDefinition } from "../extension/definition.js";
-import { type Command, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK } from "./command.js";
+import { FormatError, LimitError } from "../io/errors.js";
+import { EXIT_FINDINGS, EXIT_INPUT, EXIT_OK } from "../report/exit.js";
+import { renderHuman, useColor } from "../report/render/human.js";
+import type { Command } from "./command.js";
 
 export const build: Command = {
   name: "build",

@@ -1,37 +1,13 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type CheckInfo, exitCode, type FailOn, parseFailOn, type VerifyResult } from "../../verify/check.js";
-import { renderGithub } from "../../verify/render/github.js";
-import { renderHuman, useColor } from "../../verify/render/human.js";
-import { renderJson } from "../../verify/render/json.js";
-import { renderSarif } from "../../verify/render/sarif.js";
-import { talosRules } from "../extension/talos-rules.js";
 import { checkRepository, repoChecks } from "../repo/check.js";
-import { type Command, EXIT_INPUT } from "./command.js";
+import { type CheckInfo, exitCode, type FailOn, parseFailOn, type VerifyResult } from "../report/check.js";
+import { EXIT_INPUT } from "../report/exit.js";
+import { useColor } from "../report/render/human.js";
+import { parseReportFormat, renderReport } from "../report/render/index.js";
+import { talosRules } from "../talos/rules.js";
+import type { Command } from "./command.js";
 import { toolVersion } from "./version.js";
-
-const FORMATS = ["human", "json", "sarif", "github"] as const;
-
-function render(format: (typeof FORMATS)[number], result: VerifyResult, failOn: FailOn): string {
-  const version = toolVersion();
-  const infos: CheckInfo[] = repoChecks.map(({ code, title, severity, explain, fix }) => ({
-    code,
-    title,
-    severity,
-    explain,
-    fix,
-  }));
-  switch (format) {
-    case "json":
-      return renderJson(result, { toolVersion: version, failOn });
-    case "sarif":
-      return renderSarif(result, { toolVersion: version, checks: infos });
-    case "github":
-      return renderGithub(result);
-    default:
-      return renderHuman(result, { color: useColor(process.stdout, process.env) });
-  }
-}
 
 export const check: Command = {
   name: "check",
@@ -59,10 +35,7 @@ export const check: Command = {
         "fail-on": { type: "string", default: "error" },
       },
     });
-    const format = FORMATS.find((f) => f === values.format);
-    if (format === undefined) {
-      throw new Error(`--format: expected one of ${FORMATS.join(", ")}, got '${values.format}'`);
-    }
+    const format = parseReportFormat(values.format as string);
     const failOn = parseFailOn(values["fail-on"] as string);
     if (positionals.length > 1) {
       process.stderr.write(`${this.usage}\n`);
@@ -87,7 +60,14 @@ export const check: Command = {
       findings: result.findings.map((f) => ({ ...f, artifact: join(repo, f.artifact) })),
       inputErrors: result.inputErrors,
     };
-    process.stdout.write(render(format, shown, failOn));
+    process.stdout.write(
+      renderReport(format, shown, {
+        toolVersion: toolVersion(),
+        failOn,
+        checks: repoChecks,
+        color: useColor(process.stdout, process.env),
+      }),
+    );
     return exitCode(shown, failOn);
   },
 };

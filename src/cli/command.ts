@@ -7,8 +7,3 @@ export interface Command {
   readonly usage: string;
   run(argv: string[]): Promise<number>;
 }
-
-/** Exit codes shared by every command: 0 clean, 1 findings at or above the threshold, 2 unusable input. */
-export const EXIT_OK = 0;
-export const EXIT_FINDINGS = 1;
-export const EXIT_INPUT = 2;

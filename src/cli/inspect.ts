@@ -1,5 +1,4 @@
 import { parseArgs } from "node:util";
-import { FormatError, LimitError } from "../errors.js";
 import type { CpioEntry } from "../formats/cpio/reader.js";
 import { listInitramfs } from "../formats/initramfs/index.js";
 import {
@@ -12,7 +11,9 @@ import {
 } from "../formats/oci/archive.js";
 import { flattenImage, imageFileSource } from "../image/image-layers.js";
 import type { EntryType, FsEntry, FsTree } from "../image/tree.js";
-import { type Command, EXIT_INPUT, EXIT_OK } from "./command.js";
+import { FormatError, LimitError } from "../io/errors.js";
+import { EXIT_INPUT, EXIT_OK } from "../report/exit.js";
+import type { Command } from "./command.js";
 
 /** An initramfs in a compressed layer is read into memory to be split; Talos' are tens of MiB. */
 const MAX_INITRAMFS = 1 << 30;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { EXIT_INPUT } from "./command.js";
+import { EXIT_INPUT } from "../report/exit.js";
 import { commands } from "./commands.js";
 import { toolVersion } from "./version.js";
 

@@ -1,7 +1,8 @@
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { listTemplates, SCAFFOLD_DEFAULTS, scaffold } from "../extension/scaffold.js";
-import { type Command, EXIT_INPUT, EXIT_OK } from "./command.js";
+import { EXIT_INPUT, EXIT_OK } from "../report/exit.js";
+import type { Command } from "./command.js";
 
 export const newCommand: Command = {
   name: "new",

@@ -1,5 +1,13 @@
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { FormatError, LimitError } from "../io/errors.js";
+import { renderPng } from "../p2p/image/png.js";
+import { buildScene } from "../p2p/image/scene.js";
+import { renderSvg } from "../p2p/image/svg.js";
+import { P2P_CHECKS } from "../p2p/judge.js";
+import { readP2PFile } from "../p2p/load.js";
+import type { P2PNode } from "../p2p/model.js";
+import { renderTables } from "../p2p/table.js";
 import {
   type CheckInfo,
   exitCode,
@@ -8,45 +16,13 @@ import {
   parseFailOn,
   runChecks,
   type VerifyResult,
-} from "../../verify/check.js";
-import { sortFindings } from "../../verify/finding.js";
-import { renderGithub } from "../../verify/render/github.js";
-import { renderHuman, useColor } from "../../verify/render/human.js";
-import { renderJson } from "../../verify/render/json.js";
-import { renderSarif } from "../../verify/render/sarif.js";
-import { FormatError, LimitError } from "../errors.js";
-import { renderPng } from "../p2p/image/png.js";
-import { buildScene } from "../p2p/image/scene.js";
-import { renderSvg } from "../p2p/image/svg.js";
-import { P2P_CHECKS } from "../p2p/judge.js";
-import { readP2PFile } from "../p2p/load.js";
-import type { P2PNode } from "../p2p/model.js";
-import { renderTables } from "../p2p/table.js";
-import { type Command, EXIT_INPUT } from "./command.js";
+} from "../report/check.js";
+import { EXIT_INPUT } from "../report/exit.js";
+import { sortFindings } from "../report/finding.js";
+import { useColor } from "../report/render/human.js";
+import { parseReportFormat, renderReport } from "../report/render/index.js";
+import type { Command } from "./command.js";
 import { toolVersion } from "./version.js";
-
-const FORMATS = ["human", "json", "sarif", "github"] as const;
-
-function render(format: (typeof FORMATS)[number], nodes: readonly P2PNode[], result: VerifyResult, failOn: FailOn) {
-  const version = toolVersion();
-  const infos: CheckInfo[] = P2P_CHECKS.map(({ code, title, severity, explain, fix }) => ({
-    code,
-    title,
-    severity,
-    explain,
-    fix,
-  }));
-  switch (format) {
-    case "json":
-      return renderJson(result, { toolVersion: version, failOn });
-    case "sarif":
-      return renderSarif(result, { toolVersion: version, checks: infos });
-    case "github":
-      return renderGithub(result);
-    default:
-      return `${renderTables(nodes)}\n${renderHuman(result, { color: useColor(process.stdout, process.env) })}`;
-  }
-}
 
 export const p2p: Command = {
   name: "p2p",
@@ -73,9 +49,7 @@ export const p2p: Command = {
         "fail-on": { type: "string", default: "error" },
       },
     });
-    const format = FORMATS.find((f) => f === values.format);
-    if (format === undefined)
-      throw new Error(`--format: expected one of ${FORMATS.join(", ")}, got '${values.format}'`);
+    const format = parseReportFormat(values.format as string);
     const failOn = parseFailOn(values["fail-on"] as string);
     const [sub, ...files] = positionals;
     if (sub !== "report" || files.length === 0) {
@@ -105,7 +79,15 @@ export const p2p: Command = {
       if (values.svg !== undefined) await writeFile(values.svg, renderSvg(scene));
       if (values.png !== undefined) await writeFile(values.png, renderPng(scene, values.png));
     }
-    process.stdout.write(render(format, nodes, result, failOn));
+    process.stdout.write(
+      renderReport(format, result, {
+        toolVersion: toolVersion(),
+        failOn,
+        checks: P2P_CHECKS,
+        color: useColor(process.stdout, process.env),
+        humanPreamble: renderTables(nodes),
+      }),
+    );
     return exitCode(result, failOn);
   },
 };

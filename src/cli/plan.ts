@@ -5,10 +5,11 @@ import { parseArgs } from "node:util";
 import { loadModel } from "../../verify/load.js";
 import { buildExtension } from "../extension/build.js";
 import { defineExtension } from "../extension/definition.js";
-import type { LayerCache, LayerLibrary } from "../extension/overlay.js";
 import { GENERATED_CACHE_LAYER, type OverlayPlan, planOverlay } from "../extension/plan.js";
 import { writeLdCache } from "../formats/ldcache/write.js";
-import { type Command, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK } from "./command.js";
+import { EXIT_FINDINGS, EXIT_INPUT, EXIT_OK } from "../report/exit.js";
+import type { LayerCache, LayerLibrary } from "../talos/overlay.js";
+import type { Command } from "./command.js";
 
 interface Extension {
   readonly file: string;

@@ -1,47 +1,16 @@
 import { parseArgs } from "node:util";
-import {
-  type CheckInfo,
-  exitCode,
-  type FailOn,
-  parseFailOn,
-  runChecks,
-  type VerifyResult,
-} from "../../verify/check.js";
 import { checks } from "../../verify/checks/index.js";
 import { loadModel } from "../../verify/load.js";
 import type { Role } from "../../verify/model.js";
 import { terminalProgress } from "../../verify/progress.js";
-import { renderGithub } from "../../verify/render/github.js";
-import { renderHuman, useColor } from "../../verify/render/human.js";
-import { renderJson } from "../../verify/render/json.js";
-import { renderSarif } from "../../verify/render/sarif.js";
-import { FormatError, LimitError } from "../errors.js";
 import { DEFAULT_PLATFORM, parsePlatform } from "../formats/oci/archive.js";
-import { type Command, EXIT_INPUT } from "./command.js";
+import { FormatError, LimitError } from "../io/errors.js";
+import { type CheckInfo, exitCode, type FailOn, parseFailOn, runChecks, type VerifyResult } from "../report/check.js";
+import { EXIT_INPUT } from "../report/exit.js";
+import { useColor } from "../report/render/human.js";
+import { parseReportFormat, renderReport } from "../report/render/index.js";
+import type { Command } from "./command.js";
 import { toolVersion } from "./version.js";
-
-const FORMATS = ["human", "json", "sarif", "github"] as const;
-
-function render(format: (typeof FORMATS)[number], result: VerifyResult, failOn: FailOn): string {
-  const version = toolVersion();
-  const infos: CheckInfo[] = checks.map(({ code, title, severity, explain, fix }) => ({
-    code,
-    title,
-    severity,
-    explain,
-    fix,
-  }));
-  switch (format) {
-    case "json":
-      return renderJson(result, { toolVersion: version, failOn });
-    case "sarif":
-      return renderSarif(result, { toolVersion: version, checks: infos });
-    case "github":
-      return renderGithub(result);
-    default:
-      return renderHuman(result, { color: useColor(process.stdout, process.env) });
-  }
-}
 
 export const verify: Command = {
   name: "verify",
@@ -70,9 +39,7 @@ export const verify: Command = {
         platform: { type: "string" },
       },
     });
-    const format = FORMATS.find((f) => f === values.format);
-    if (format === undefined)
-      throw new Error(`--format: expected one of ${FORMATS.join(", ")}, got '${values.format}'`);
+    const format = parseReportFormat(values.format as string);
     const failOn = parseFailOn(values["fail-on"] as string);
     const inputs: { role: Role; file: string }[] = [];
     for (const role of ["kernel", "installer-base", "modules", "extension"] as const) {
@@ -95,7 +62,14 @@ export const verify: Command = {
       if (!(err instanceof FormatError || err instanceof LimitError)) throw err;
       result = { findings: [], inputErrors: [{ artifact: err.file, message: err.message }] };
     }
-    process.stdout.write(render(format, result, failOn));
+    process.stdout.write(
+      renderReport(format, result, {
+        toolVersion: toolVersion(),
+        failOn,
+        checks: checks,
+        color: useColor(process.stdout, process.env),
+      }),
+    );
     return exitCode(result, failOn);
   },
 };

@@ -8,16 +8,16 @@ import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { runChecks, type VerifyResult } from "../../verify/check.js";
 import { checks } from "../../verify/checks/index.js";
 import { vermagic } from "../../verify/checks/vermagic.js";
-import { type Finding, sortFindings } from "../../verify/finding.js";
 import { loadModel } from "../../verify/load.js";
 import { writeImageArchive } from "../formats/oci/write.js";
 import { writeSquashfs } from "../formats/squashfs/writer.js";
 import { type TarMember, writeTar } from "../formats/tar/write.js";
-import type { LayerEntry } from "../image/layer.js";
+import type { Entry } from "../image/layer.js";
 import { sourceDateEpoch } from "../io/source-date-epoch.js";
+import { runChecks, type VerifyResult } from "../report/check.js";
+import { type Finding, sortFindings } from "../report/finding.js";
 import type { ExtensionDefinition } from "./definition.js";
 import { planRootfs, type RootfsEntry } from "./rootfs.js";
 
@@ -107,7 +107,7 @@ export async function buildExtension(def: ExtensionDefinition, opts: BuildOption
     const squashfs = join(work, `${base}.sqsh`);
     const labels = new Map([["security.selinux", EXTENSION_LABEL]]);
     const sqEntries = [{ path: "/", type: "dir" as const, mode: 0o755, size: 0 }, ...entries].map(
-      (e): LayerEntry => ({
+      (e): Entry => ({
         path: e.path,
         type: e.type,
         mode: e.mode,

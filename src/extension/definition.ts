@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import { metadataSchema } from "./manifest.js";
+import { metadataSchema } from "../talos/manifest.js";
 
 const relativePath = z
   .string()

@@ -11,7 +11,7 @@ import {
   type LayerCache,
   type LayerLibrary,
   type MissingLibrary,
-} from "./overlay.js";
+} from "../talos/overlay.js";
 
 /** The name the generated cache layer goes by in a plan. */
 export const GENERATED_CACHE_LAYER = "ld-so-cache";

@@ -1,12 +1,12 @@
 import { createReadStream, lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import type { EntryType, LayerEntry } from "./layer.js";
+import type { Entry, EntryType } from "./layer.js";
 
 /** A directory on disk as image entries, and the bytes of its files: what the SquashFS writer takes. */
 export interface DirectorySource {
   readonly name: string;
-  entries(): Iterable<LayerEntry>;
-  open(entry: LayerEntry): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+  entries(): Iterable<Entry>;
+  open(entry: Entry): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 }
 
 /**
@@ -36,7 +36,7 @@ function splitDev(rdev: number): { major: number; minor: number } {
  * xattrs an image needs are given as entries instead.
  */
 export function directorySource(root: string): DirectorySource {
-  function* walk(path: string, seen: Map<string, string>): Generator<LayerEntry> {
+  function* walk(path: string, seen: Map<string, string>): Generator<Entry> {
     const host = join(root, path);
     const st = lstatSync(host);
     const base = {
@@ -49,7 +49,7 @@ export function directorySource(root: string): DirectorySource {
       xattrs: NO_XATTRS,
       at: -1,
     };
-    const kind = (type: EntryType, more: Partial<LayerEntry> = {}): LayerEntry => ({ ...base, type, ...more });
+    const kind = (type: EntryType, more: Partial<Entry> = {}): Entry => ({ ...base, type, ...more });
     if (st.isDirectory()) {
       yield kind("dir");
       const names = readdirSync(host).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));

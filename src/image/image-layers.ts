@@ -1,5 +1,5 @@
-import { LimitError } from "../errors.js";
 import type { Image, ImageLayer } from "../formats/oci/archive.js";
+import { LimitError } from "../io/errors.js";
 import { BufferSource, type ByteSource } from "../io/source.js";
 import { TarLayer } from "./tar-layer.js";
 import { type FsTree, flatten } from "./tree.js";

@@ -2,11 +2,11 @@ import type { CpioEntry } from "../formats/cpio/reader.js";
 import { type SegmentBounds, segmentEntries } from "../formats/initramfs/index.js";
 import { cleanMemberPath } from "../formats/tar/path.js";
 import type { ByteSource } from "../io/source.js";
-import type { Layer, LayerContent, LayerEntry } from "./layer.js";
+import type { Entry, Layer, LayerContent } from "./layer.js";
 
 const NO_XATTRS: ReadonlyMap<string, Uint8Array> = new Map();
 
-function layerEntry(e: CpioEntry, file: string): LayerEntry {
+function layerEntry(e: CpioEntry, file: string): Entry {
   return {
     path: cleanMemberPath(e.name, file, e.headerOffset, "cpio member name"),
     type: e.type,
@@ -37,7 +37,7 @@ export function initramfsSegmentLayer(src: ByteSource, seg: SegmentBounds): Laye
     kind: "initramfs-segment",
     description,
     async *entries() {
-      const groups = new Map<string, LayerEntry[]>();
+      const groups = new Map<string, Entry[]>();
       for await (const { entry } of segmentEntries(src, seg)) {
         const e = layerEntry(entry, description);
         if (entry.type !== "file" || entry.nlink < 2) {
@@ -61,7 +61,7 @@ export function initramfsSegmentLayer(src: ByteSource, seg: SegmentBounds): Laye
         for (const other of rest) yield { ...other, type: "hardlink", linkTarget: first.path };
       }
     },
-    async *contents(wanted: readonly LayerEntry[]): AsyncGenerator<LayerContent> {
+    async *contents(wanted: readonly Entry[]): AsyncGenerator<LayerContent> {
       const byOffset = new Map(wanted.map((e) => [e.at, e]));
       const last = Math.max(-1, ...byOffset.keys());
       for await (const { entry, body } of segmentEntries(src, seg)) {

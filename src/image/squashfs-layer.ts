@@ -1,9 +1,9 @@
 import type { Inode, SquashFs } from "../formats/squashfs/reader.js";
-import type { Layer, LayerContent, LayerEntry, LayerKind } from "./layer.js";
+import type { Entry, Layer, LayerContent, LayerKind } from "./layer.js";
 
 const NO_XATTRS: ReadonlyMap<string, Uint8Array> = new Map();
 
-async function layerEntry(fs: SquashFs, path: string, inode: Inode): Promise<LayerEntry> {
+async function layerEntry(fs: SquashFs, path: string, inode: Inode): Promise<Entry> {
   return {
     path,
     // SquashFS has no hard-link entries: paths that share an inode are each a file with the same `at`.
@@ -33,7 +33,7 @@ export function squashfsLayer(fs: SquashFs, id: string, kind: LayerKind, descrip
       yield await layerEntry(fs, "/", await fs.root());
       for await (const { path, inode } of fs.walk()) yield await layerEntry(fs, path, inode);
     },
-    async *contents(wanted: readonly LayerEntry[]): AsyncGenerator<LayerContent> {
+    async *contents(wanted: readonly Entry[]): AsyncGenerator<LayerContent> {
       for (const entry of [...wanted].sort((a, b) => a.at - b.at)) {
         yield { entry, body: fs.readFile(await fs.inode(entry.at)) };
       }

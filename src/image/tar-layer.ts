@@ -1,12 +1,12 @@
-import { FormatError } from "../errors.js";
 import type { TarEntry } from "../formats/tar/entry.js";
 import { readTar } from "../formats/tar/reader.js";
+import { FormatError } from "../io/errors.js";
 import { type ByteSource, SliceSource, streamSource } from "../io/source.js";
-import type { Layer, LayerContent, LayerEntry, LayerKind } from "./layer.js";
+import type { Entry, Layer, LayerContent, LayerKind } from "./layer.js";
 
 const BLOCK = 512;
 
-function layerEntry(e: TarEntry): LayerEntry {
+function layerEntry(e: TarEntry): Entry {
   return {
     path: e.path,
     type: e.type,
@@ -46,7 +46,7 @@ export class TarLayer implements Layer {
     this.description = source.description;
   }
 
-  async *entries(): AsyncGenerator<LayerEntry> {
+  async *entries(): AsyncGenerator<Entry> {
     try {
       for await (const { entry } of readTar(this.source.open(), this.description)) yield layerEntry(entry);
     } catch (err) {
@@ -56,7 +56,7 @@ export class TarLayer implements Layer {
   }
 
   /** A regular file's bytes in place, when the tar is stored uncompressed; undefined otherwise. */
-  slice(entry: LayerEntry): ByteSource | undefined {
+  slice(entry: Entry): ByteSource | undefined {
     const tar = this.source.uncompressed;
     return tar && new SliceSource(tar, entry.at + BLOCK, entry.size, `${this.description}!${entry.path}`);
   }
@@ -67,7 +67,7 @@ export class TarLayer implements Layer {
    * with one call. Stopping early skips a digest check made when the stream ends, which listing the
    * entries (the whole stream) made.
    */
-  async *contents(wanted: readonly LayerEntry[]): AsyncGenerator<LayerContent> {
+  async *contents(wanted: readonly Entry[]): AsyncGenerator<LayerContent> {
     const sorted = [...wanted].sort((a, b) => a.at - b.at);
     if (this.source.uncompressed !== undefined) {
       for (const entry of sorted) yield { entry, body: streamSource(this.slice(entry) as ByteSource) };

@@ -1,16 +1,16 @@
-import { FormatError } from "../errors.js";
-import type { Layer, LayerEntry } from "./layer.js";
+import { FormatError } from "../io/errors.js";
+import type { Entry, Layer } from "./layer.js";
 
-export type { EntryType, Layer, LayerContent, LayerEntry, LayerKind } from "./layer.js";
+export type { Entry, EntryType, Layer, LayerContent, LayerKind } from "./layer.js";
 
 /** The layer entry whose body holds a file's bytes. */
 export interface ContentRef {
   /** Index of the layer, in `flatten`'s input. */
   readonly layer: number;
-  readonly entry: LayerEntry;
+  readonly entry: Entry;
 }
 
-export interface FsEntry extends LayerEntry {
+export interface FsEntry extends Entry {
   /** Index (in `flatten`'s input) of the layer that provided this entry; -1 for a root no layer names. */
   readonly layer: number;
   /** Lower layers whose entry at this path this one replaced, bottom to top; a whiteout ends the chain. */
@@ -63,7 +63,7 @@ const byName = (a: [string, Node], b: [string, Node]): number => (a[0] < b[0] ? 
 /** Where an entry of one layer is being applied, for errors. */
 interface Applying {
   readonly layer: number;
-  readonly entry: LayerEntry;
+  readonly entry: Entry;
 }
 
 /**
@@ -172,7 +172,7 @@ export class FsTree {
   }
 
   /** Applies one entry of layer `layer`: a whiteout, an opaque marker, or an entry to place. */
-  apply(entry: LayerEntry, layer: number): void {
+  apply(entry: Entry, layer: number): void {
     const at: Applying = { layer, entry };
     const parts = entry.path.split("/").filter((p) => p !== "");
     const name = parts.pop();
@@ -207,7 +207,7 @@ export class FsTree {
     else parent.node.children?.set(name, { entry: placed, ...(entry.type === "dir" ? { children: new Map() } : {}) });
   }
 
-  private putRoot(entry: LayerEntry, at: Applying): void {
+  private putRoot(entry: Entry, at: Applying): void {
     if (entry.type !== "dir") throw this.fail(at, "root", "a directory", `a ${entry.type}`);
     const old = this.root.entry;
     const shadowed = old.layer < 0 || old.layer === at.layer ? old.shadowed : [...old.shadowed, old.layer];
@@ -215,7 +215,7 @@ export class FsTree {
   }
 
   /** A regular file's own body, or the body a hard link's target holds now. */
-  private contentOf(entry: LayerEntry, at: Applying): { content?: ContentRef; size?: number } {
+  private contentOf(entry: Entry, at: Applying): { content?: ContentRef; size?: number } {
     if (entry.type === "file") return { content: { layer: at.layer, entry } };
     if (entry.type !== "hardlink") return {};
     const target = this.node(entry.linkTarget ?? "/");
@@ -287,10 +287,10 @@ export class FsTree {
     paths: Iterable<string>,
     visit: (paths: readonly string[], body: AsyncIterable<Uint8Array>) => Promise<void>,
   ): Promise<void> {
-    const byLayer = new Map<number, Map<LayerEntry, string[]>>();
+    const byLayer = new Map<number, Map<Entry, string[]>>();
     for (const path of paths) {
       const ref = this.contentRef(path);
-      const wanted = byLayer.get(ref.layer) ?? new Map<LayerEntry, string[]>();
+      const wanted = byLayer.get(ref.layer) ?? new Map<Entry, string[]>();
       wanted.set(ref.entry, [...(wanted.get(ref.entry) ?? []), path]);
       byLayer.set(ref.layer, wanted);
     }

@@ -1,5 +1,5 @@
 import { type FileHandle, open } from "node:fs/promises";
-import { FormatError } from "../errors.js";
+import { FormatError } from "./errors.js";
 
 /**
  * Random access to bytes whose size is known: a file on disk, a buffer, or a window into either.

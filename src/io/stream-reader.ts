@@ -1,4 +1,4 @@
-import { FormatError } from "../errors.js";
+import { FormatError } from "./errors.js";
 
 /**
  * Exact-length reads over a chunked stream, tracking the absolute offset so parse errors can name it.

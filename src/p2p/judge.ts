@@ -3,8 +3,8 @@
  * word (can access peer, enable peer access) against what the copies did. Thresholds are ratios, so that
  * PCIe and NVLink nodes are judged alike; each is named here and in the explanation that cites it.
  */
-import { type Check, findingOf } from "../../verify/check.js";
-import { chainPath, type Finding } from "../../verify/finding.js";
+import { type Check, findingOf } from "../report/check.js";
+import { chainPath, type Finding } from "../report/finding.js";
 import type { Matrix, P2PNode } from "./model.js";
 
 /** P2P on must beat the host bounce by this factor, unidirectionally or bidirectionally. */

@@ -1,6 +1,6 @@
 /** One input file of `p2p report`: probe JSON (one node or an array of nodes) or p2pBandwidthLatencyTest text. */
 import { readFile, stat } from "node:fs/promises";
-import { FormatError, LimitError } from "../errors.js";
+import { FormatError, LimitError } from "../io/errors.js";
 import type { P2PNode } from "./model.js";
 import { looksLikeJson, parseProbeFile } from "./probe.js";
 import { looksLikeSample, parseSampleOutput } from "./sample.js";

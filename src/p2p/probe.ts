@@ -3,7 +3,7 @@
  * document; a file holds one document or an array of them (several nodes' output gathered into one file).
  */
 import { z } from "zod";
-import { FormatError } from "../errors.js";
+import { FormatError } from "../io/errors.js";
 import type { Gpu, Matrix, MatrixKind, P2PNode, PairFacts } from "./model.js";
 
 export const PROBE_SCHEMA = "talos-ext/p2p-probe/v1";

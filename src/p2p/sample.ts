@@ -5,7 +5,7 @@
  * Lines outside the matrices (banner, device list, prompts, notes) are skipped; a matrix that breaks off or
  * disagrees with the others about the GPU count is a FormatError at its line.
  */
-import { FormatError } from "../errors.js";
+import { FormatError } from "../io/errors.js";
 import type { Gpu, Matrix, MatrixKind, P2PNode } from "./model.js";
 
 export const SAMPLE_NAME = "p2pBandwidthLatencyTest";

@@ -5,8 +5,8 @@
  * checks the x0xx block.
  */
 
-import type { Check } from "../../verify/check.js";
-import { type InputError, runChecks, type VerifyResult } from "../../verify/check.js";
+import type { Check } from "../report/check.js";
+import { type InputError, runChecks, type VerifyResult } from "../report/check.js";
 import { buildInputMissing } from "./checks/build-inputs.js";
 import { nameMismatch, notATarget, versionVariable } from "./checks/consistency.js";
 import { directoryShadowed, linkerConfigShared, sharedModuleName, sharedPath } from "./checks/cross.js";

@@ -12,7 +12,7 @@
  * BuildKit's fsutil uses moby/patternmatcher, the same matcher Docker uses for `.dockerignore`).
  */
 import dockerignore from "@balena/dockerignore";
-import { compareSemver, parseSemverTolerant, SemverError } from "../extension/semver.js";
+import { compareSemver, parseSemverTolerant, SemverError } from "../talos/semver.js";
 
 export interface ContextFilter {
   /** The frontend image named on the Pkgfile's `# syntax =` line, if any. */

@@ -5,7 +5,7 @@
  * repository that cannot be listed at all makes `loadRepository` throw.
  */
 import { parseAllDocuments } from "yaml";
-import { parseManifest } from "../extension/manifest.js";
+import { parseManifest } from "../talos/manifest.js";
 import { contextFilter } from "./context.js";
 import { type Install, inferBuild, type PkgContext, type PkgRef } from "./installs.js";
 import type {

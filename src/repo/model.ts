@@ -1,5 +1,5 @@
 /** What `talos-ext check` knows about an extensions repository after reading it; the checks read only this. */
-import type { ManifestParse } from "../extension/manifest.js";
+import type { ManifestParse } from "../talos/manifest.js";
 import type { ContextFilter } from "./context.js";
 import type { Install, PkgRef } from "./installs.js";
 import type { Located, PkgDoc } from "./pkg.js";

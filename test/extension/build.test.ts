@@ -7,8 +7,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { build } from "../../src/cli/build.js";
 import { BuildRefused, buildExtension } from "../../src/extension/build.js";
 import { DefinitionError, loadDefinition } from "../../src/extension/definition.js";
-import { parseManifest } from "../../src/extension/manifest.js";
 import { RootfsError } from "../../src/extension/rootfs.js";
+import { parseManifest } from "../../src/talos/manifest.js";
 import { runCommand } from "../cli/run.js";
 import { expectedEntries } from "../formats/squashfs/read-expected.js";
 

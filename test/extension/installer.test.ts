@@ -15,7 +15,7 @@ import { writeImageArchive } from "../../src/formats/oci/write.js";
 import { writeTar } from "../../src/formats/tar/write.js";
 import { flattenImage, readImageFile } from "../../src/image/image-layers.js";
 import { BufferSource } from "../../src/io/source.js";
-import { runChecks } from "../../verify/check.js";
+import { runChecks } from "../../src/report/check.js";
 import { checks } from "../../verify/checks/index.js";
 import { loadModel } from "../../verify/load.js";
 

@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { modeString } from "../../src/cli/inspect.js";
-import { FormatError } from "../../src/errors.js";
 import { type Image, openImageArchive } from "../../src/formats/oci/archive.js";
 import { flattenImage, imageLayer, readImageFile } from "../../src/image/image-layers.js";
 import type { FsEntry, FsTree } from "../../src/image/tree.js";
+import { FormatError } from "../../src/io/errors.js";
 import {
   type DiskEntry,
   digestFault,

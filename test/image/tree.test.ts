@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FormatError } from "../../src/errors.js";
 import { TarLayer } from "../../src/image/tar-layer.js";
 import { type FsTree, flatten } from "../../src/image/tree.js";
+import { FormatError } from "../../src/io/errors.js";
 import { FileSource, streamSource } from "../../src/io/source.js";
 import { bash, diskTree, pyOffsets, run, scratch } from "../formats/oci/tools.js";
 

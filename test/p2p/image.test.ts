@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inflateSync, crc32 as zlibCrc32 } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { LimitError } from "../../src/errors.js";
+import { LimitError } from "../../src/io/errors.js";
 import { crc32, PNG_SIGNATURE, rasterize, renderPng } from "../../src/p2p/image/png.js";
 import { buildScene, type RectItem } from "../../src/p2p/image/scene.js";
 import { renderSvg } from "../../src/p2p/image/svg.js";

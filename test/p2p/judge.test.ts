@@ -3,8 +3,8 @@ import { ASYMMETRY_RATIO, BOUNCE_MARGIN, LATENCY_DROP, P2P_CHECKS, SIBLING_RATIO
 import type { Matrix, MatrixKind, P2PNode } from "../../src/p2p/model.js";
 import { parseProbeFile } from "../../src/p2p/probe.js";
 import { parseSampleOutput } from "../../src/p2p/sample.js";
-import { runChecks } from "../../verify/check.js";
-import type { Finding } from "../../verify/finding.js";
+import { runChecks } from "../../src/report/check.js";
+import type { Finding } from "../../src/report/finding.js";
 import { fixture, fixtureText, H200, STOCK, UNLOCKED } from "./fixtures.js";
 
 const sample = (name: string) => parseSampleOutput(fixtureText(name), fixture(name));

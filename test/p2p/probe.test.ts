@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { p2p } from "../../src/cli/p2p.js";
-import { FormatError } from "../../src/errors.js";
+import { FormatError } from "../../src/io/errors.js";
 import { PROBE_SCHEMA, parseProbeFile } from "../../src/p2p/probe.js";
 import { runCommand } from "../cli/run.js";
 import { fixture, fixtureText, H200 } from "./fixtures.js";

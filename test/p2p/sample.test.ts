@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FormatError } from "../../src/errors.js";
+import { FormatError } from "../../src/io/errors.js";
 import type { MatrixKind } from "../../src/p2p/model.js";
 import { parseSampleOutput } from "../../src/p2p/sample.js";
 import { fixture, fixtureText, STOCK, UNLOCKED } from "./fixtures.js";

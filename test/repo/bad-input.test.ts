@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkRepository } from "../../src/repo/check.js";
-import { exitCode } from "../../verify/check.js";
+import { exitCode } from "../../src/report/check.js";
 import { dispose, materialize } from "./variants.js";
 
 /** Runs the checks on a fresh copy of the clean tree after `spoil` has changed it. */

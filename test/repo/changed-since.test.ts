@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { checkRepository } from "../../src/repo/check.js";
-import { exitCode } from "../../verify/check.js";
+import { exitCode } from "../../src/report/check.js";
 import { dispose, materialize } from "./variants.js";
 
 const run = promisify(execFile);

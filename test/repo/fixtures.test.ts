@@ -2,7 +2,7 @@ import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkRepository } from "../../src/repo/check.js";
-import { exitCode } from "../../verify/check.js";
+import { exitCode } from "../../src/report/check.js";
 import { CLEAN, dispose, materialize, variants } from "./variants.js";
 
 /** Directories holding a pkg.yaml and a manifest, found with a plain recursive listing. */

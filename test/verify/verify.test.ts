@@ -2,7 +2,7 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PLATFORM } from "../../src/formats/oci/archive.js";
-import { exitCode, runChecks } from "../../verify/check.js";
+import { exitCode, runChecks } from "../../src/report/check.js";
 import { checks } from "../../verify/checks/index.js";
 import { loadModel } from "../../verify/load.js";
 import type { Role } from "../../verify/model.js";

@@ -1,4 +1,4 @@
-import { type Check, findingOf } from "../check.js";
+import { type Check, findingOf } from "../../src/report/check.js";
 import { type ArtifactFact, certIdentity, type ModuleFact, sigIdentity, type VerifyModel } from "../model.js";
 
 const identity = (m: ModuleFact): string =>

@@ -1,4 +1,4 @@
-import type { Check } from "../check.js";
+import type { Check } from "../../src/report/check.js";
 import type { VerifyModel } from "../model.js";
 import { badSignature } from "./bad-signature.js";
 import { chainBreak } from "./chain-break.js";

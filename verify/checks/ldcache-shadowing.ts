@@ -1,5 +1,5 @@
-import { judgeLdCaches } from "../../src/extension/overlay.js";
-import { type Check, findingOf } from "../check.js";
+import { type Check, findingOf } from "../../src/report/check.js";
+import { judgeLdCaches } from "../../src/talos/overlay.js";
 import type { VerifyModel } from "../model.js";
 
 export const ldcacheShadowing: Check<VerifyModel> = {

@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
-import { formatManifestIssue, parseManifest } from "../../src/extension/manifest.js";
-import { type Check, findingOf } from "../check.js";
+import { type Check, findingOf } from "../../src/report/check.js";
+import { formatManifestIssue, parseManifest } from "../../src/talos/manifest.js";
 import type { VerifyModel } from "../model.js";
 import { userExtensions } from "./extensions.js";
 

@@ -1,4 +1,4 @@
-import { type Check, findingOf } from "../check.js";
+import { type Check, findingOf } from "../../src/report/check.js";
 import type { ModuleFact, VerifyModel } from "../model.js";
 
 /** modprobe treats `-` and `_` in module and parameter names alike. */

@@ -1,5 +1,5 @@
-import { pathConflicts } from "../../src/extension/overlay.js";
-import { type Check, findingOf } from "../check.js";
+import { type Check, findingOf } from "../../src/report/check.js";
+import { pathConflicts } from "../../src/talos/overlay.js";
 import type { VerifyModel } from "../model.js";
 
 /** The generated modules.dep layer replaces the rootfs's depmod output by design; ld.so.cache has its own check. */

@@ -1,4 +1,4 @@
-import { type Check, findingOf } from "../check.js";
+import { type Check, findingOf } from "../../src/report/check.js";
 import type { VerifyModel } from "../model.js";
 import { describeCopy, moduleCopies } from "./module-copies.js";
 

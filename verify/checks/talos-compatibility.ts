@@ -1,5 +1,5 @@
-import { checkCompatibility } from "../../src/extension/talos-rules.js";
-import { type Check, findingOf } from "../check.js";
+import { type Check, findingOf } from "../../src/report/check.js";
+import { checkCompatibility } from "../../src/talos/rules.js";
 import type { VerifyModel } from "../model.js";
 import { talosVersionOf, userExtensions } from "./extensions.js";
 

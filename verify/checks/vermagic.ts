@@ -1,5 +1,5 @@
 import { vermagicMatchesRelease, vermagicRelease } from "../../src/formats/elf/vermagic.js";
-import { type Check, findingOf } from "../check.js";
+import { type Check, findingOf } from "../../src/report/check.js";
 import type { VerifyModel } from "../model.js";
 import { allModules } from "./signatures.js";
 

@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { FormatError, LimitError } from "../../errors.js";
+import { FormatError, LimitError } from "../../io/errors.js";
 import type { Position } from "./input.js";
 
 /**

@@ -1,5 +1,5 @@
 import { inflateSync } from "node:zlib";
-import { FormatError, LimitError } from "../../errors.js";
+import { FormatError, LimitError } from "../../io/errors.js";
 import { gzipStream } from "./gzip.js";
 import type { Position } from "./input.js";
 import { lz4Block, lz4Stream } from "./lz4.js";

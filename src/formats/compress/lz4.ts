@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { FormatError, LimitError } from "../../errors.js";
+import { FormatError, LimitError } from "../../io/errors.js";
 import { hexBytes, Input, type Position } from "./input.js";
 import { decodeLz4Block, Lz4BlockError } from "./lz4-block.js";
 import { LZ4_LEGACY_MAGIC } from "./magic.js";

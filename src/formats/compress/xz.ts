@@ -11,7 +11,7 @@ import {
   type NativeLZMA,
   Unxz,
 } from "node-liblzma";
-import { FormatError, LimitError } from "../../errors.js";
+import { FormatError, LimitError } from "../../io/errors.js";
 import type { Position } from "./input.js";
 
 /** Output buffer per call: liblzma returns when it is full, so no call makes more. */

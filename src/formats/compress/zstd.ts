@@ -1,5 +1,5 @@
 import { Decompress } from "fzstd";
-import { FormatError, LimitError } from "../../errors.js";
+import { FormatError, LimitError } from "../../io/errors.js";
 import { hexBytes, Input, type Position } from "./input.js";
 
 /**

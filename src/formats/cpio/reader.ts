@@ -1,4 +1,4 @@
-import { FormatError } from "../../errors.js";
+import { FormatError } from "../../io/errors.js";
 import { StreamReader } from "../../io/stream-reader.js";
 
 export type CpioType = "file" | "dir" | "symlink" | "char" | "block" | "fifo" | "socket";

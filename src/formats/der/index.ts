@@ -1,4 +1,4 @@
-import { FormatError } from "../../errors.js";
+import { FormatError } from "../../io/errors.js";
 
 /** One DER element: tag byte, where its content lies, and its children when constructed. */
 export interface Der {

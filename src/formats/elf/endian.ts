@@ -1,4 +1,4 @@
-import { FormatError } from "../../errors.js";
+import { FormatError } from "../../io/errors.js";
 
 const utf8 = new TextDecoder("utf-8");
 

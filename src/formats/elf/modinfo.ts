@@ -1,4 +1,4 @@
-import { FormatError } from "../../errors.js";
+import { FormatError } from "../../io/errors.js";
 import type { ByteSource } from "../../io/source.js";
 import { ElfFile } from "./file.js";
 

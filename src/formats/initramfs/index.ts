@@ -1,4 +1,4 @@
-import { FormatError } from "../../errors.js";
+import { FormatError } from "../../io/errors.js";
 import { type ByteSource, SliceSource, streamSource } from "../../io/source.js";
 import { StreamReader } from "../../io/stream-reader.js";
 import { type Compression, decompressStream, sniff } from "../compress/index.js";

@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { createInflateRaw } from "node:zlib";
-import { FormatError } from "../../errors.js";
+import { FormatError } from "../../io/errors.js";
 import { type ByteSource, SliceSource, streamSource } from "../../io/source.js";
 import { type Compression, LZ4_LEGACY_MAGIC } from "../compress/magic.js";
 

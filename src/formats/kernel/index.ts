@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { FormatError } from "../../errors.js";
+import { FormatError } from "../../io/errors.js";
 import { type ByteSource, SliceSource } from "../../io/source.js";
 import { type Compression, decompressBuffer, sniff } from "../compress/index.js";
 import { SUPPORTED } from "../compress/magic.js";

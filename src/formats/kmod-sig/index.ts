@@ -1,5 +1,5 @@
 import { createVerify } from "node:crypto";
-import { FormatError } from "../../errors.js";
+import { FormatError } from "../../io/errors.js";
 import { type ByteSource, SliceSource, streamSource } from "../../io/source.js";
 import {
   bytesEqual,

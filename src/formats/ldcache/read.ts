@@ -1,4 +1,4 @@
-import { FormatError, LimitError } from "../../errors.js";
+import { FormatError, LimitError } from "../../io/errors.js";
 import type { ByteSource } from "../../io/source.js";
 import { ldCacheFlagsText } from "./flags.js";
 import {

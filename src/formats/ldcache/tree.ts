@@ -1,5 +1,5 @@
 import { lstat, opendir, readdir, stat } from "node:fs/promises";
-import { FormatError } from "../../errors.js";
+import { FormatError } from "../../io/errors.js";
 import { FileSource } from "../../io/source.js";
 import { readDynamic } from "../elf/dynamic.js";
 import { ElfFile } from "../elf/file.js";

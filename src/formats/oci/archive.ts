@@ -1,4 +1,4 @@
-import { FormatError } from "../../errors.js";
+import { FormatError } from "../../io/errors.js";
 import { FileSource } from "../../io/source.js";
 import { parseDigest } from "./digest.js";
 import { type ImageLayer, makeLayer } from "./layer.js";

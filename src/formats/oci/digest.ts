@@ -1,5 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
-import { FormatError } from "../../errors.js";
+import { FormatError } from "../../io/errors.js";
 
 /** `sha256:<hex>` digests only: the one algorithm image archives use in practice. */
 export function parseDigest(digest: string, file: string, offset = 0): string {

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { FormatError, LimitError } from "../../errors.js";
+import { FormatError, LimitError } from "../../io/errors.js";
 import { type FileSource, SliceSource } from "../../io/source.js";
 import type { TarEntry } from "../tar/entry.js";
 import { indexTar } from "../tar/index.js";

@@ -1,4 +1,4 @@
-import { FormatError } from "../../errors.js";
+import { FormatError } from "../../io/errors.js";
 import type { ByteSource } from "../../io/source.js";
 import { EXPORT_ENTRY_SIZE, type Superblock } from "./format.js";
 import { LookupTable } from "./lookup-table.js";

@@ -1,4 +1,4 @@
-import { FormatError } from "../../errors.js";
+import { FormatError } from "../../io/errors.js";
 import type { ByteSource } from "../../io/source.js";
 import { METADATA_SIZE, TABLE_INDEX_ENTRY_SIZE, tableIndexCount } from "./format.js";
 import type { MetadataCache } from "./metadata.js";

@@ -1,4 +1,4 @@
-import type { EntryType } from "../../image/layer.js";
+import type { EntryType } from "../../io/entry.js";
 import {
   BASIC_DIR_MAX_FILE_SIZE,
   BASIC_FILE_MAX,

@@ -1,4 +1,4 @@
-import type { LayerEntry } from "../../image/layer.js";
+import type { Entry } from "../../io/entry.js";
 import { DIR_MAX_NAME } from "./format.js";
 
 /** What the writer was given, as a tree: every directory's children sorted as the kernel's lookup needs. */
@@ -11,7 +11,7 @@ export interface WriteNode {
 
 /** One inode: hard links share it. `number` is set by `numberInodes`. */
 export interface WriteInode {
-  readonly entry: LayerEntry;
+  readonly entry: Entry;
   nlink: number;
   number: number;
 }
@@ -51,7 +51,7 @@ function parts(source: string, path: string): string[] {
 }
 
 interface Building {
-  entry: LayerEntry | undefined;
+  entry: Entry | undefined;
   children: Map<string, Building> | undefined;
 }
 
@@ -60,9 +60,9 @@ interface Building {
  * `implicitMtime`), as tar extractors make them; a path given twice, an entry below a non-directory, or a hard
  * link to a directory or to nothing is refused.
  */
-export function buildTree(source: string, entries: Iterable<LayerEntry>, implicitMtime: number): WriteNode {
+export function buildTree(source: string, entries: Iterable<Entry>, implicitMtime: number): WriteNode {
   const root: Building = { entry: undefined, children: new Map() };
-  const links: LayerEntry[] = [];
+  const links: Entry[] = [];
   for (const e of entries) {
     let at = root;
     const names = parts(source, e.path);
@@ -92,7 +92,7 @@ export function buildTree(source: string, entries: Iterable<LayerEntry>, implici
     for (const name of parts(source, path)) at = at?.children?.get(name);
     return at;
   };
-  const implicit = (path: string): LayerEntry => ({
+  const implicit = (path: string): Entry => ({
     path,
     type: "dir",
     mode: 0o755,

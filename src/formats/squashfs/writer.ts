@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { LayerEntry } from "../../image/layer.js";
+import type { Entry } from "../../io/entry.js";
 import { sourceDateEpoch } from "../../io/source-date-epoch.js";
 import {
   type BlockEncoder,
@@ -42,9 +42,9 @@ import {
 export interface SquashfsSource {
   /** Names the input in errors. */
   readonly name: string;
-  entries(): Iterable<LayerEntry> | AsyncIterable<LayerEntry>;
+  entries(): Iterable<Entry> | AsyncIterable<Entry>;
   /** A regular file's bytes; it must yield exactly `entry.size` of them. */
-  open(entry: LayerEntry): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+  open(entry: Entry): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 }
 
 export interface SquashfsWriteOptions extends CompressionOptions {
@@ -150,7 +150,7 @@ export async function writeSquashfs(
   const encode = await blockEncoder(opts);
   const options = compressorOptionsBlock(opts, blockSize);
 
-  const list: LayerEntry[] = [];
+  const list: Entry[] = [];
   for await (const e of source.entries()) list.push(e);
   const root = buildTree(source.name, list, fixedTime ?? 0);
   const count = numberInodes(root);

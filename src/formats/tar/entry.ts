@@ -1,4 +1,4 @@
-import { FormatError } from "../../errors.js";
+import { FormatError } from "../../io/errors.js";
 import { BLOCK, type RawHeader } from "./header.js";
 import { cleanMemberPath } from "./path.js";
 

@@ -1,4 +1,4 @@
-import { FormatError } from "../../errors.js";
+import { FormatError } from "../../io/errors.js";
 import type { ByteSource } from "../../io/source.js";
 import { isMeta, MAX_META, PendingMeta, type TarEntry } from "./entry.js";
 import { BLOCK, isZeroBlock, padded, parseHeader, parsePax } from "./header.js";

@@ -1,4 +1,4 @@
-import { FormatError } from "../../errors.js";
+import { FormatError } from "../../io/errors.js";
 
 /**
  * A member name that would place an entry outside the tree it is unpacked into, or that means different

@@ -1,5 +1,5 @@
 import { type KeyObject, X509Certificate } from "node:crypto";
-import { FormatError } from "../../errors.js";
+import { FormatError } from "../../io/errors.js";
 import { child, colonHex, commonName, type Der, oid, parseDer, TAG, unsignedInteger } from "../der/index.js";
 
 export interface Certificate {

@@ -3,7 +3,7 @@
  * one IDAT of zlib-deflated scanlines each led by filter type 0, IEND; every chunk with its CRC-32).
  */
 import { deflateSync } from "node:zlib";
-import { LimitError } from "../../errors.js";
+import { LimitError } from "../../io/errors.js";
 import { ADVANCE, glyph, textWidth } from "./font.js";
 import type { Rgb, Scene } from "./scene.js";
 

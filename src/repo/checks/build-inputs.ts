@@ -1,5 +1,5 @@
-import type { Check } from "../../../verify/check.js";
-import { findingOf } from "../../../verify/check.js";
+import type { Check } from "../../report/check.js";
+import { findingOf } from "../../report/check.js";
 import { globMatch } from "../installs.js";
 import type { RepoModel } from "../model.js";
 import { at, selected } from "./common.js";

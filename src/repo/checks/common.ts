@@ -1,5 +1,5 @@
 /** Shared by the repository checks: which findings concern the selected extensions, and where a place is. */
-import type { FindingAt } from "../../../verify/check.js";
+import type { FindingAt } from "../../report/check.js";
 import type { Extension, RepoModel } from "../model.js";
 import type { Place } from "../source.js";
 import { mapGet, nodePlace, parseYaml, scalarText } from "../yaml.js";

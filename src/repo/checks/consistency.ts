@@ -1,6 +1,6 @@
 /** Agreement between pkg.yaml, the manifest, vars.yaml and .kres.yaml for each extension. */
-import type { Check } from "../../../verify/check.js";
-import { findingOf } from "../../../verify/check.js";
+import type { Check } from "../../report/check.js";
+import { findingOf } from "../../report/check.js";
 import type { RepoModel } from "../model.js";
 import { at, manifestField, selected } from "./common.js";
 

@@ -4,9 +4,9 @@
  * not fix that order, so every path shipped by two extensions is a conflict whose winner depends on how the
  * installer is composed.
  */
-import type { Check } from "../../../verify/check.js";
-import { findingOf } from "../../../verify/check.js";
-import { type OverlayEntryType, type OverlayLayer, pathConflicts } from "../../extension/overlay.js";
+import type { Check } from "../../report/check.js";
+import { findingOf } from "../../report/check.js";
+import { type OverlayEntryType, type OverlayLayer, pathConflicts } from "../../talos/overlay.js";
 import type { Install } from "../installs.js";
 import type { Extension, RepoModel } from "../model.js";
 import { at, plural } from "./common.js";

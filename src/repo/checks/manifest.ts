@@ -1,7 +1,7 @@
 /** The manifest rules of Talos and of siderolabs/extensions' validator, on each rendered manifest. */
-import type { Check } from "../../../verify/check.js";
-import { findingOf } from "../../../verify/check.js";
-import type { ManifestRejection } from "../../extension/manifest.js";
+import type { Check } from "../../report/check.js";
+import { findingOf } from "../../report/check.js";
+import type { ManifestRejection } from "../../talos/manifest.js";
 import type { RepoModel } from "../model.js";
 import { at, selected } from "./common.js";
 

@@ -1,7 +1,7 @@
 /** Rules that depend on the Talos release the repository builds for: allowed paths and the constraint. */
-import type { Check } from "../../../verify/check.js";
-import { findingOf } from "../../../verify/check.js";
-import { checkCompatibility, checkExtensionTree, talosRules } from "../../extension/talos-rules.js";
+import type { Check } from "../../report/check.js";
+import { findingOf } from "../../report/check.js";
+import { checkCompatibility, checkExtensionTree, talosRules } from "../../talos/rules.js";
 import type { Install } from "../installs.js";
 import type { RepoModel } from "../model.js";
 import { at, manifestField, selected } from "./common.js";

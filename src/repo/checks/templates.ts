@@ -1,6 +1,6 @@
 /** The Go templates bldr renders: undefined variables, syntax errors, and what this tool does not evaluate. */
-import type { Check } from "../../../verify/check.js";
-import { findingOf } from "../../../verify/check.js";
+import type { Check } from "../../report/check.js";
+import { findingOf } from "../../report/check.js";
 import type { RepoModel, TemplateFile } from "../model.js";
 import { at, concernsSelected } from "./common.js";
 

@@ -5,9 +5,10 @@
  * with KIND `gzip-member` only measures the gzip member as the initramfs splitter does; prints how that ended
  * and the peak RSS as one line of JSON.
  */
-import { FormatError, LimitError } from "../../../src/errors.js";
+
 import { type Compression, decompressStream } from "../../../src/formats/compress/index.js";
 import { memberLength } from "../../../src/formats/initramfs/members.js";
+import { FormatError, LimitError } from "../../../src/io/errors.js";
 import { FileSource, streamSource } from "../../../src/io/source.js";
 
 const [file = "", kind = "", backend, limit] = process.argv.slice(2);

@@ -4,7 +4,6 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FormatError, LimitError } from "../../../src/errors.js";
 import {
   type Compression,
   decompressBlock,
@@ -14,6 +13,7 @@ import {
   sniff,
   zstdBackend,
 } from "../../../src/formats/compress/index.js";
+import { FormatError, LimitError } from "../../../src/io/errors.js";
 
 let work: string;
 let original: Buffer;

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FormatError } from "../../../src/errors.js";
 import { readDynamic, readDynamicInfo } from "../../../src/formats/elf/dynamic.js";
 import { ElfFile } from "../../../src/formats/elf/file.js";
 import { readModinfo } from "../../../src/formats/elf/modinfo.js";
+import { FormatError } from "../../../src/io/errors.js";
 import { BufferSource } from "../../../src/io/source.js";
 
 // Every case starts from a real object and damages a copy of it.

@@ -3,7 +3,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FormatError } from "../../../src/errors.js";
 import { readKernelImage } from "../../../src/formats/kernel/index.js";
 import {
   MARKER,
@@ -16,6 +15,7 @@ import {
 } from "../../../src/formats/kmod-sig/index.js";
 import { moduleSource } from "../../../src/formats/kmod-sig/module-source.js";
 import { type Certificate, parseCertificate } from "../../../src/formats/x509/index.js";
+import { FormatError } from "../../../src/io/errors.js";
 import { BufferSource, FileSource } from "../../../src/io/source.js";
 
 const out = join(import.meta.dirname, "../../fixtures/out");

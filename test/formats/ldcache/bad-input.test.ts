@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FormatError, LimitError } from "../../../src/errors.js";
 import { LD_CACHE_MAX_BYTES, readLdCache } from "../../../src/formats/ldcache/read.js";
+import { FormatError, LimitError } from "../../../src/io/errors.js";
 import { BufferSource, type ByteSource } from "../../../src/io/source.js";
 
 // Every case damages a copy of a cache the real ldconfig wrote.

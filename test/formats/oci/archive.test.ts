@@ -1,10 +1,10 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FormatError, LimitError } from "../../../src/errors.js";
 import { type Image, openImageArchive, parsePlatform } from "../../../src/formats/oci/archive.js";
 import { maxLayerOutput } from "../../../src/formats/oci/layer.js";
 import { walkTar } from "../../../src/formats/tar/index.js";
+import { FormatError, LimitError } from "../../../src/io/errors.js";
 import { FileSource } from "../../../src/io/source.js";
 import {
   FORMATS,

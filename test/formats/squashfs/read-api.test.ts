@@ -1,8 +1,8 @@
 import { closeSync, lstatSync, openSync, readFileSync, readlinkSync, readSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { FormatError } from "../../../src/errors.js";
 import { SquashFs } from "../../../src/formats/squashfs/reader.js";
+import { FormatError } from "../../../src/io/errors.js";
 import { BufferSource, type ByteSource, FileSource, SliceSource } from "../../../src/io/source.js";
 import { extract, image, listing } from "./read-expected.js";
 

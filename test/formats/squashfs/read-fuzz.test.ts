@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { FormatError, LimitError } from "../../../src/errors.js";
 import { METADATA_HEADER_SIZE, refBlock, refOffset } from "../../../src/formats/squashfs/format.js";
 import { SquashFs } from "../../../src/formats/squashfs/reader.js";
+import { FormatError, LimitError } from "../../../src/io/errors.js";
 import { BufferSource, type ByteSource } from "../../../src/io/source.js";
 import { image } from "./read-expected.js";
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { FormatError } from "../../../src/errors.js";
 import {
   type CompressorOptions,
   Flag,
@@ -10,6 +9,7 @@ import {
 } from "../../../src/formats/squashfs/format.js";
 import { SquashFs } from "../../../src/formats/squashfs/reader.js";
 import { flagNames, readSuperblock } from "../../../src/formats/squashfs/superblock.js";
+import { FormatError } from "../../../src/io/errors.js";
 import { FileSource } from "../../../src/io/source.js";
 import { image, superblockReport } from "./read-expected.js";
 

@@ -23,7 +23,7 @@ import { SquashFs } from "../../../src/formats/squashfs/reader.js";
 import { WriteInputError } from "../../../src/formats/squashfs/write-tree.js";
 import { type SquashfsWriteOptions, writeSquashfs } from "../../../src/formats/squashfs/writer.js";
 import { directorySource } from "../../../src/image/directory.js";
-import type { LayerEntry } from "../../../src/image/layer.js";
+import type { Entry } from "../../../src/image/layer.js";
 import { BufferSource } from "../../../src/io/source.js";
 import { type EntryFacts, expectedEntries, kindOf, superblockReport } from "./read-expected.js";
 
@@ -189,15 +189,15 @@ describe("SquashFS writer: images round-trip through unsquashfs", () => {
 });
 
 /** Entries with what a directory cannot carry without root or Node's help: devices, owners, xattrs. */
-function memorySource(files: Map<string, Buffer>, entries: LayerEntry[]) {
+function memorySource(files: Map<string, Buffer>, entries: Entry[]) {
   return {
     name: "memory",
     entries: () => entries,
-    open: (e: LayerEntry) => [files.get(e.path) ?? Buffer.alloc(0)],
+    open: (e: Entry) => [files.get(e.path) ?? Buffer.alloc(0)],
   };
 }
 
-const entry = (path: string, type: LayerEntry["type"], more: Partial<LayerEntry> = {}): LayerEntry => ({
+const entry = (path: string, type: Entry["type"], more: Partial<Entry> = {}): Entry => ({
   path,
   type,
   mode: type === "dir" ? 0o755 : 0o644,
@@ -345,7 +345,7 @@ describe("SquashFS writer: determinism and the kernel's layout rules", () => {
 });
 
 describe("SquashFS writer: bad input leaves nothing behind", () => {
-  const bad: [string, LayerEntry[], RegExp][] = [
+  const bad: [string, Entry[], RegExp][] = [
     ["a path given twice", [entry("/a", "dir"), entry("/a", "dir")], /\/a: given twice/],
     ["a dot-dot path", [entry("/a/../b", "dir")], /not a clean absolute path/],
     ["a name over 256 bytes", [entry(`/${"x".repeat(257)}`, "dir")], /longer than 256 bytes/],

@@ -2,12 +2,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { modeString } from "../../../src/cli/inspect.js";
-import { FormatError } from "../../../src/errors.js";
 import type { TarEntry } from "../../../src/formats/tar/entry.js";
 import { BLOCK } from "../../../src/formats/tar/header.js";
 import { walkTar } from "../../../src/formats/tar/index.js";
 import { UnsafePathError } from "../../../src/formats/tar/path.js";
 import { readTar } from "../../../src/formats/tar/reader.js";
+import { FormatError } from "../../../src/io/errors.js";
 import { BufferSource, FileSource } from "../../../src/io/source.js";
 import {
   bash,

@@ -11,8 +11,8 @@
  */
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from "yaml";
 import { z } from "zod";
+import { trimConstraint } from "./rules.js";
 import { parseRange, SemverError } from "./semver.js";
-import { trimConstraint } from "./talos-rules.js";
 
 /** A string field as Go decodes it: absent or null is "". */
 const text = z.string().default("");

@@ -2,8 +2,9 @@
  * The contract of one verify check (one file each under verify/checks/), running them, and turning the
  * result into an exit code.
  */
-import { EXIT_FINDINGS, EXIT_INPUT, EXIT_OK } from "../src/cli/command.js";
-import { FormatError, LimitError } from "../src/errors.js";
+
+import { FormatError, LimitError } from "../io/errors.js";
+import { EXIT_FINDINGS, EXIT_INPUT, EXIT_OK } from "./exit.js";
 import {
   type Finding,
   type FindingCode,

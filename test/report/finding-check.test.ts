@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EXIT_FINDINGS, EXIT_INPUT, EXIT_OK } from "../../src/cli/command.js";
-import { FormatError, LimitError } from "../../src/errors.js";
+import { FormatError, LimitError } from "../../src/io/errors.js";
 import {
   type Check,
   exitCode,
@@ -10,8 +9,9 @@ import {
   parseFailOn,
   runChecks,
   type VerifyResult,
-} from "../../verify/check.js";
-import type { Finding, Severity } from "../../verify/finding.js";
+} from "../../src/report/check.js";
+import { EXIT_FINDINGS, EXIT_INPUT, EXIT_OK } from "../../src/report/exit.js";
+import type { Finding, Severity } from "../../src/report/finding.js";
 
 interface Model {
   readonly modules: readonly { readonly path: string; readonly signer: string }[];

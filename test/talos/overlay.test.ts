@@ -3,13 +3,13 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { judgeLdCaches, type LayerCache, type LayerLibrary, pathConflicts } from "../../src/extension/overlay.js";
 import { GENERATED_CACHE_LAYER, planOverlay } from "../../src/extension/plan.js";
 import { readDynamicInfo } from "../../src/formats/elf/dynamic.js";
 import { readLdCache } from "../../src/formats/ldcache/read.js";
 import { writeLdCache } from "../../src/formats/ldcache/write.js";
 import { FileSource } from "../../src/io/source.js";
-import { CACHE, GLIBC, LIB, makeRoots, NVIDIA } from "./ldcache-roots.js";
+import { judgeLdCaches, type LayerCache, type LayerLibrary, pathConflicts } from "../../src/talos/overlay.js";
+import { CACHE, GLIBC, LIB, makeRoots, NVIDIA } from "../extension/ldcache-roots.js";
 
 let work: string;
 const caches: LayerCache[] = [];

@@ -7,7 +7,7 @@ import {
   type FindingCode,
   findingArea,
   sortFindings,
-} from "../../verify/finding.js";
+} from "../../src/report/finding.js";
 
 const base: Finding = {
   code: "TE1001",

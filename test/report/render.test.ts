@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type CheckInfo, exitCode, type VerifyResult } from "../../verify/check.js";
-import { chainPath, type Finding, sortFindings } from "../../verify/finding.js";
-import { escapeData, escapeProperty, renderGithub } from "../../verify/render/github.js";
-import { renderHuman, useColor } from "../../verify/render/human.js";
-import { JSON_SCHEMA_VERSION, renderJson } from "../../verify/render/json.js";
-import { renderSarif, SARIF_SCHEMA } from "../../verify/render/sarif.js";
+import { type CheckInfo, exitCode, type VerifyResult } from "../../src/report/check.js";
+import { chainPath, type Finding, sortFindings } from "../../src/report/finding.js";
+import { escapeData, escapeProperty, renderGithub } from "../../src/report/render/github.js";
+import { renderHuman, useColor } from "../../src/report/render/human.js";
+import { JSON_SCHEMA_VERSION, renderJson } from "../../src/report/render/json.js";
+import { renderSarif, SARIF_SCHEMA } from "../../src/report/render/sarif.js";
 
 const signing: CheckInfo = {
   code: "TE1001",

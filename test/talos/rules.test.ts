@@ -3,7 +3,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { SemverError } from "../../src/extension/semver.js";
 import {
   checkCompatibility,
   checkExtensionTree,
@@ -11,7 +10,8 @@ import {
   type TreeEntryKind,
   talosRules,
   trimConstraint,
-} from "../../src/extension/talos-rules.js";
+} from "../../src/talos/rules.js";
+import { SemverError } from "../../src/talos/semver.js";
 
 // Expected lists and messages are those of siderolabs/talos at the named tags
 // (pkg/machinery/extensions/extensions.go, validate.go and extensions_test.go).

@@ -7,7 +7,7 @@ import {
   parseSemverTolerant,
   SemverError,
   satisfies,
-} from "../../src/extension/semver.js";
+} from "../../src/talos/semver.js";
 
 // The cases below are the examples of github.com/blang/semver v4.0.0's own tests (v4/semver_test.go,
 // v4/range_test.go) and of its ParseRange documentation, which Talos relies on.

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { formatManifestIssue, type ManifestIssue, parseManifest } from "../../src/extension/manifest.js";
+import { formatManifestIssue, type ManifestIssue, parseManifest } from "../../src/talos/manifest.js";
 
 // Real manifests: siderolabs/extensions templates rendered with their vars.yaml values, and the manifests of
 // siderolabs/talos' own extension tests; each fixture's first line names its upstream path.
