@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { FormatError, LimitError } from "../../io/errors.js";
 import { type FileSource, SliceSource } from "../../io/source.js";
+import { MAX_SYMLINKS } from "../../io/symlink.js";
 import type { TarEntry } from "../tar/entry.js";
 import { indexTar } from "../tar/index.js";
 import { checkDigest, parseDigest } from "./digest.js";
@@ -35,11 +36,12 @@ export class ArchiveMembers {
 
   /**
    * The regular file at `path` (relative to the archive's root). Docker ≤ 24 stores an identical layer once
-   * and points at it with a relative symlink, so symlinks are followed (a few hops, inside the archive).
+   * and points at it with a relative symlink, so symlinks are followed (as many hops as Linux follows, inside
+   * the archive).
    */
   file(path: string, what: string): TarEntry {
     let m = this.members.get(`/${path}`);
-    for (let hops = 0; m?.type === "symlink" && hops < 8; hops++) {
+    for (let hops = 0; m?.type === "symlink" && hops < MAX_SYMLINKS; hops++) {
       const dir = m.path.slice(0, m.path.lastIndexOf("/"));
       m = this.members.get(resolve(dir, m.linkTarget ?? ""));
     }
