@@ -4,19 +4,27 @@
  * options, extension services, any other file) so that each lands where Talos looks for it.
  */
 import { readFile } from "node:fs/promises";
-import { isAbsolute, join } from "node:path";
+import { join } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import { absoluteFault, relativeFault } from "../io/path.js";
 import { metadataSchema } from "../talos/manifest.js";
 
 const relativePath = z
   .string()
   .min(1)
-  .refine((p) => !isAbsolute(p) && !p.split("/").includes(".."), "a path inside the extension directory");
-const rootfsPath = z
-  .string()
-  .regex(/^\/[^\0]*[^/]$/, "an absolute path in the extension's rootfs")
-  .refine((p) => !p.split("/").some((x) => x === "." || x === ".."), "a path without '.' or '..' parts");
+  .refine((p) => relativeFault(p) === undefined, "a path inside the extension directory");
+/** A file's place: a clean absolute path, which is all the rootfs writers take. */
+const rootfsPath = z.string().superRefine((p, ctx) => {
+  // `/` is clean but names no file.
+  const fault = p === "/" ? "empty" : absoluteFault(p);
+  if (fault === undefined) return;
+  const message =
+    fault === "dot" || fault === "dot-dot"
+      ? "a path without '.' or '..' parts"
+      : "an absolute path in the extension's rootfs";
+  ctx.addIssue({ code: "custom", message });
+});
 const fileName = z.string().regex(/^[A-Za-z0-9._-]+$/, "a plain file name");
 const mode = z.number().int().min(0).max(0o7777);
 

@@ -8,6 +8,7 @@ import { basename, dirname, join, posix } from "node:path";
 import { stringify } from "yaml";
 import { openImageArchive } from "../formats/oci/archive.js";
 import { flattenImage, readImageFile } from "../image/image-layers.js";
+import { climbsOut } from "../io/path.js";
 import type { ExtensionDefinition } from "./definition.js";
 
 export type RootfsContent = { readonly file: string } | { readonly bytes: Uint8Array };
@@ -59,16 +60,8 @@ async function expand(dir: string, pattern: string): Promise<string[]> {
 }
 
 /** A relative symlink target that climbs above the rootfs, resolved from the link's directory. */
-function escapes(linkPath: string, target: string): boolean {
-  if (target.startsWith("/")) return false;
-  let depth = linkPath.split("/").length - 2;
-  for (const part of target.split("/")) {
-    if (part === "..") depth--;
-    else if (part !== "" && part !== ".") depth++;
-    if (depth < 0) return true;
-  }
-  return false;
-}
+const escapes = (linkPath: string, target: string): boolean =>
+  !target.startsWith("/") && climbsOut(`${posix.dirname(linkPath)}/${target}`);
 
 /** Files taken from image archives are read whole: they are single libraries or binaries, bounded here. */
 const MAX_IMAGE_FILE = 1 << 30;

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
+import { relativeFault } from "../io/path.js";
 
 export interface TemplateInfo {
   readonly name: string;
@@ -47,7 +48,7 @@ async function includes(root: string, template: string): Promise<Record<string, 
   const meta = (parse(await readFile(join(root, template, META), "utf8")) ?? {}) as { include?: unknown };
   const inc = (meta.include ?? {}) as Record<string, unknown>;
   for (const [to, from] of Object.entries(inc)) {
-    const inside = (p: unknown) => typeof p === "string" && !p.startsWith("/") && !p.split("/").includes("..");
+    const inside = (p: unknown) => typeof p === "string" && relativeFault(p) === undefined;
     if (!inside(to) || !inside(from))
       throw new Error(`${template}/${META}: include ${to}: ${String(from)} is not a path inside the package`);
   }

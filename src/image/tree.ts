@@ -1,4 +1,5 @@
 import { FormatError } from "../io/errors.js";
+import { MAX_SYMLINKS, resolveSync } from "../io/symlink.js";
 import type { Entry, Layer } from "./layer.js";
 
 export type { Entry, EntryType, Layer, LayerContent, LayerKind } from "./layer.js";
@@ -35,8 +36,6 @@ interface Node {
 
 const WHITEOUT = ".wh.";
 const OPAQUE = ".wh..wh..opq";
-/** Linux gives up after 40 symlinks in one lookup (ELOOP). */
-const MAX_SYMLINKS = 40;
 
 const NO_XATTRS: ReadonlyMap<string, Uint8Array> = new Map();
 
@@ -92,53 +91,29 @@ export class FsTree {
    * directories are made implicit directories of that layer; without, a missing one gives undefined.
    */
   private dir(parts: readonly string[], creating?: Applying): { node: Node; path: string } | undefined {
-    const stack: Node[] = [this.root];
-    const names: string[] = [];
-    const todo = [...parts].reverse();
-    let hops = 0;
-    while (todo.length > 0) {
-      const part = todo.pop() as string;
-      if (part === "" || part === ".") continue;
-      if (part === "..") {
-        if (stack.length > 1) {
-          stack.pop();
-          names.pop();
-        }
-        continue;
-      }
-      const cur = stack[stack.length - 1] as Node;
-      let child = cur.children?.get(part);
-      if (child?.entry.type === "symlink") {
-        if (++hops > MAX_SYMLINKS) {
-          if (creating) throw this.fail(creating, "path of", `at most ${MAX_SYMLINKS} symlinks`, "a symlink loop");
-          return undefined;
-        }
-        const target = child.entry.linkTarget ?? "";
-        if (target.startsWith("/")) {
-          stack.length = 1;
-          names.length = 0;
-        }
-        todo.push(...target.split("/").reverse());
-        continue;
-      }
+    const found = resolveSync<Node>(this.root, parts, { followLast: true }, ({ dir, dirPath, name }) => {
+      const child = dir.children?.get(name);
+      if (child?.entry.type === "symlink") return { node: child, symlink: child.entry.linkTarget ?? "" };
+      if (creating === undefined) return child?.children === undefined ? undefined : { node: child };
       if (child === undefined) {
-        if (creating === undefined) return undefined;
-        child = { entry: implicitDir(join(`/${names.join("/")}`, part), creating.layer), children: new Map() };
-        cur.children?.set(part, child);
-      } else if (child.children === undefined) {
-        if (creating === undefined) return undefined;
-        const at = `/${[...names, part].join("/")}`;
+        const made = { entry: implicitDir(join(dirPath, name), creating.layer), children: new Map() };
+        dir.children?.set(name, made);
+        return { node: made };
+      }
+      if (child.children === undefined) {
         throw this.fail(
           creating,
           "parent of",
-          `a directory at ${at}`,
+          `a directory at ${join(dirPath, name)}`,
           `a ${child.entry.type} from layer ${child.entry.layer}`,
         );
       }
-      stack.push(child);
-      names.push(part);
+      return { node: child };
+    });
+    if (found.kind === "loop" && creating) {
+      throw this.fail(creating, "path of", `at most ${MAX_SYMLINKS} symlinks`, "a symlink loop");
     }
-    return { node: stack[stack.length - 1] as Node, path: `/${names.join("/")}` };
+    return found.kind === "found" ? found : undefined;
   }
 
   /** The node at `path`, parent symlinks followed, the last component not (lstat). */

@@ -15,6 +15,7 @@
  * installer binary) writes files that cannot be known without running the build, and is not guessed.
  */
 
+import { clampPath, isInside } from "../io/path.js";
 import type { PkgDoc, Script } from "./pkg.js";
 import { parseShell, type SimpleCommand } from "./shell.js";
 import type { Place } from "./source.js";
@@ -64,19 +65,11 @@ export interface BuildTree {
   readonly refs: readonly PkgRef[];
 }
 
-/** `/a//b/./c/` → `/a/b/c`; `..` pops. Returns undefined for relative paths. */
+/** `/a//b/./c/` → `/a/b/c`; `..` pops, stopping at `/`. Returns undefined for relative paths. */
 export function normalizePath(p: string): string | undefined {
-  if (!p.startsWith("/")) return undefined;
-  const out: string[] = [];
-  for (const seg of p.split("/")) {
-    if (seg === "" || seg === ".") continue;
-    if (seg === "..") out.pop();
-    else out.push(seg);
-  }
-  return `/${out.join("/")}`;
+  return p.startsWith("/") ? clampPath(p) : undefined;
 }
 
-const under = (path: string, dir: string): boolean => dir === "/" || path === dir || path.startsWith(`${dir}/`);
 const rebase = (path: string, from: string, to: string): string =>
   normalizePath(`${to}/${path.slice(from === "/" ? 0 : from.length)}`) as string;
 const basename = (p: string): string => p.slice(p.lastIndexOf("/") + 1);
@@ -157,7 +150,7 @@ export function inferBuild(
     tree.set(path, { path, kind, origin });
   };
   const remove = (path: string) => {
-    for (const key of [...tree.keys()]) if (under(key, path)) tree.delete(key);
+    for (const key of [...tree.keys()]) if (isInside(key, path)) tree.delete(key);
   };
 
   for (const dep of pkg.dependencies) {
@@ -167,7 +160,7 @@ export function inferBuild(
     const from = normalizePath(dep.from) ?? "/";
     const to = normalizePath(dep.to) ?? "/";
     for (const e of out.values()) {
-      if (!under(e.path, from)) continue;
+      if (!isInside(e.path, from)) continue;
       const path = rebase(e.path, from, to);
       tree.set(path, { path, kind: e.kind, origin: { ...e.origin, via: [dep.stage, ...e.origin.via] } });
     }
@@ -176,7 +169,7 @@ export function inferBuild(
   /** Files from `/pkg` a source names: exact files, a directory's files, or a glob's matches. */
   const pkgFiles = (src: string): { rel: string; base: string }[] | undefined => {
     const rel = normalizePath(src)?.slice("/pkg".length).replace(/^\//, "");
-    if (rel === undefined || !under(`/${rel}`, "/") || !(src === "/pkg" || src.startsWith("/pkg/"))) return undefined;
+    if (rel === undefined || !isInside(`/${rel}`, "/") || !isInside(src, "/pkg")) return undefined;
     if (isGlob(rel))
       return [...context.files].filter((f) => globMatch(rel, f)).map((f) => ({ rel: f, base: basename(f) }));
     if (context.files.has(rel)) return [{ rel, base: basename(rel) }];
@@ -191,7 +184,7 @@ export function inferBuild(
   /** `cp`/`install`/`mv` of `sources` to `dest`; `intoDir` when dest is known to be a directory. */
   const copy = (sources: string[], dest: string, intoDir: boolean, recursive: boolean, origin: Origin) => {
     const target = normalizePath(dest);
-    if (target === undefined || !under(target, "/rootfs")) return;
+    if (target === undefined || !isInside(target, "/rootfs")) return;
     const asDir = intoDir || sources.length > 1 || dest.endsWith("/") || knownDir(target);
     for (const src of sources) {
       const fromPkg = pkgFiles(src);
@@ -214,8 +207,8 @@ export function inferBuild(
       if (path === undefined) continue;
       const srcPath = normalizePath(trimmed);
       // A copy within the build tree carries what is known about the source.
-      if (srcPath !== undefined && under(srcPath, "/rootfs") && tree.has(srcPath)) {
-        for (const e of [...tree.values()].filter((x) => under(x.path, srcPath))) {
+      if (srcPath !== undefined && isInside(srcPath, "/rootfs") && tree.has(srcPath)) {
+        for (const e of [...tree.values()].filter((x) => isInside(x.path, srcPath))) {
           const p = rebase(e.path, srcPath, path);
           tree.set(p, { path: p, kind: e.kind, origin });
         }
@@ -243,7 +236,7 @@ export function inferBuild(
       case "mkdir": {
         for (const d of options(args, "m").operands) {
           const p = normalizePath(d);
-          if (p !== undefined && under(p, "/rootfs")) put(p, "dir", origin);
+          if (p !== undefined && isInside(p, "/rootfs")) put(p, "dir", origin);
         }
         return;
       }
@@ -252,7 +245,7 @@ export function inferBuild(
         if (o.flags.has("d") || o.flags.has("directory")) {
           for (const d of o.operands) {
             const p = normalizePath(d);
-            if (p !== undefined && under(p, "/rootfs")) put(p, "dir", origin);
+            if (p !== undefined && isInside(p, "/rootfs")) put(p, "dir", origin);
           }
           return;
         }
@@ -277,7 +270,7 @@ export function inferBuild(
         if (name === "mv") {
           for (const s of sources) {
             const p = normalizePath(s);
-            if (p !== undefined && under(p, "/rootfs") && normalizePath(dest) !== p) remove(p);
+            if (p !== undefined && isInside(p, "/rootfs") && normalizePath(dest) !== p) remove(p);
           }
         }
         return;
@@ -288,7 +281,7 @@ export function inferBuild(
         const [target, link, ...more] = o.operands;
         if (target === undefined || link === undefined || more.length > 0) return;
         const p = normalizePath(link);
-        if (p === undefined || !under(p, "/rootfs")) return;
+        if (p === undefined || !isInside(p, "/rootfs")) return;
         const path = knownDir(p) && !o.flags.has("n") && !o.flags.has("T") ? `${p}/${basename(target)}` : p;
         tree.set(path, { path, kind: "symlink", origin });
         return;
@@ -296,7 +289,7 @@ export function inferBuild(
       case "rm": {
         for (const r of options(args, "").operands) {
           const p = normalizePath(r);
-          if (p === undefined || !under(p, "/rootfs")) continue;
+          if (p === undefined || !isInside(p, "/rootfs")) continue;
           if (isGlob(p))
             for (const key of [...tree.keys()])
               if (globMatch(p, key)) remove(key);
@@ -334,7 +327,7 @@ export function inferBuild(
    */
   const written = new Set<string>();
   const pkgRel = (p: string | undefined): string | undefined => {
-    if (p === undefined || !(p === "/pkg" || p.startsWith("/pkg/"))) return undefined;
+    if (p === undefined || !isInside(p, "/pkg")) return undefined;
     return p.slice("/pkg".length).replace(/^\//, "");
   };
   const writeTargets = (words: readonly string[], redirects: readonly { op: string; target: string }[]): string[] => {
@@ -384,7 +377,7 @@ export function inferBuild(
       for (const r of cmd.redirects) {
         if (!r.op.startsWith(">")) continue;
         const p = normalizePath(r.target);
-        if (p !== undefined && under(p, "/rootfs")) put(p, "file", { ...origin0, how: `${r.op} redirection` });
+        if (p !== undefined && isInside(p, "/rootfs")) put(p, "file", { ...origin0, how: `${r.op} redirection` });
       }
     }
     refs.push(...pending);
@@ -395,7 +388,7 @@ export function inferBuild(
     for (const script of pkg.scripts.filter((s) => s.step === step)) scan(script);
     for (const sbom of pkg.sboms.filter((s) => s.step === step)) {
       const p = normalizePath(sbom.value);
-      if (p !== undefined && under(p, "/rootfs")) put(p, "file", { file, place: sbom.place, how: "sbom", via: [] });
+      if (p !== undefined && isInside(p, "/rootfs")) put(p, "file", { file, place: sbom.place, how: "sbom", via: [] });
     }
   }
 
@@ -403,13 +396,13 @@ export function inferBuild(
   for (const fin of pkg.finalize) {
     const from = normalizePath(fin.from) ?? "/";
     const to = normalizePath(fin.to) ?? "/";
-    if (from === "/pkg" || from.startsWith("/pkg/")) {
+    if (isInside(from, "/pkg")) {
       const rel = from.replace(/^\/pkg\/?/, "");
       refs.push({ path: rel, glob: isGlob(rel), origin: { file, place: fin.place, how: "finalize", via: [] } });
       continue;
     }
     for (const e of tree.values()) {
-      if (!under(e.path, from)) continue;
+      if (!isInside(e.path, from)) continue;
       const path = rebase(e.path, from, to);
       output.set(path, { ...e, path });
     }

@@ -1,6 +1,8 @@
 import type { z } from "zod";
 import { FormatError, LimitError } from "../../io/errors.js";
+import { clampPath } from "../../io/path.js";
 import { type FileSource, SliceSource } from "../../io/source.js";
+import { MAX_SYMLINKS } from "../../io/symlink.js";
 import type { TarEntry } from "../tar/entry.js";
 import { indexTar } from "../tar/index.js";
 import { checkDigest, parseDigest } from "./digest.js";
@@ -35,13 +37,16 @@ export class ArchiveMembers {
 
   /**
    * The regular file at `path` (relative to the archive's root). Docker ≤ 24 stores an identical layer once
-   * and points at it with a relative symlink, so symlinks are followed (a few hops, inside the archive).
+   * and points at it with a relative symlink, so symlinks are followed (as many hops as Linux follows, inside
+   * the archive).
    */
   file(path: string, what: string): TarEntry {
     let m = this.members.get(`/${path}`);
-    for (let hops = 0; m?.type === "symlink" && hops < 8; hops++) {
+    for (let hops = 0; m?.type === "symlink" && hops < MAX_SYMLINKS; hops++) {
       const dir = m.path.slice(0, m.path.lastIndexOf("/"));
-      m = this.members.get(resolve(dir, m.linkTarget ?? ""));
+      const target = m.linkTarget ?? "";
+      // Kept inside the archive's root: `..` stops there.
+      m = this.members.get(clampPath(target.startsWith("/") ? target : `${dir}/${target}`));
     }
     if (m === undefined || m.type !== "file") {
       throw new FormatError(this.src.name, 0, what, `a file ${path} in the archive`, m ? `a ${m.type}` : "none");
@@ -83,15 +88,4 @@ export class ArchiveMembers {
     }
     return parsed.data;
   }
-}
-
-/** `target` relative to `dir`, `..` resolved lexically and kept inside the archive's root. */
-function resolve(dir: string, target: string): string {
-  const parts = target.startsWith("/") ? [] : dir.split("/").filter(Boolean);
-  for (const p of target.split("/")) {
-    if (p === "" || p === ".") continue;
-    if (p === "..") parts.pop();
-    else parts.push(p);
-  }
-  return `/${parts.join("/")}`;
 }

@@ -1,5 +1,6 @@
 import { FormatError } from "../../io/errors.js";
 import type { ByteSource } from "../../io/source.js";
+import { MAX_SYMLINKS, resolveAsync } from "../../io/symlink.js";
 import { type BlockCodec, blockCodec } from "./codec.js";
 import { FileData, type FileRange } from "./data.js";
 import { type DirectoryEntry, DirectoryReader, type DirInode } from "./directory.js";
@@ -24,9 +25,6 @@ export interface WalkEntry {
   readonly path: string;
   readonly inode: Inode;
 }
-
-/** Linux's MAXSYMLINKS: how many symlinks one path lookup follows before giving up. */
-const MAX_SYMLINKS = 40;
 
 const utf8 = new TextEncoder();
 
@@ -209,41 +207,25 @@ export class SquashFs {
    */
   private async resolve(path: string, follow: boolean): Promise<Inode | undefined> {
     const root = await this.root();
-    let chain: Inode[] = [root];
-    const todo = path.split("/");
-    let hops = 0;
-    while (todo.length > 0) {
-      const part = todo.shift() as string;
-      if (part === "" || part === ".") continue;
-      if (part === "..") {
-        if (chain.length > 1) chain.pop();
-        continue;
-      }
-      const dir = chain[chain.length - 1] as Inode;
-      if (dir.type !== "dir") return undefined;
-      const e = await this.dirs.lookup(this.dirOf(dir), utf8.encode(part));
+    // A trailing slash asks for a directory: a last symlink is followed even for lstat.
+    const found = await resolveAsync(root, path.split("/"), { followLast: follow || path.endsWith("/") }, async (q) => {
+      if (q.dir.type !== "dir") return undefined;
+      const e = await this.dirs.lookup(this.dirOf(q.dir), utf8.encode(q.name));
       if (e === undefined) return undefined;
-      const inode = await this.entryInode(e, part);
-      const last = todo.every((p) => p === "" || p === ".");
-      if (inode.type === "symlink" && (follow || !last || path.endsWith("/"))) {
-        if (++hops > MAX_SYMLINKS) {
-          const at = this.superblock.inodeTableStart + refBlock(inode.ref);
-          throw new FormatError(
-            this.src.name,
-            at,
-            `symlink ${part} in ${path}`,
-            `at most ${MAX_SYMLINKS} symlinks`,
-            "a loop",
-          );
-        }
-        const target = inode.symlinkTarget as string;
-        if (target.startsWith("/")) chain = [root];
-        todo.unshift(...target.split("/"));
-        continue;
-      }
-      chain.push(inode);
+      const node = await this.entryInode(e, q.name);
+      return node.type === "symlink" ? { node, symlink: node.symlinkTarget as string } : { node };
+    });
+    if (found.kind === "loop") {
+      const at = this.superblock.inodeTableStart + refBlock(found.link.ref);
+      throw new FormatError(
+        this.src.name,
+        at,
+        `symlink ${found.name} in ${path}`,
+        `at most ${MAX_SYMLINKS} symlinks`,
+        "a loop",
+      );
     }
-    return chain[chain.length - 1];
+    return found.kind === "found" ? found.node : undefined;
   }
 
   /** The inode at a path; symlinks are followed unless `followSymlinks` is false (then a link is itself). */

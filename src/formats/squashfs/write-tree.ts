@@ -1,4 +1,5 @@
 import type { Entry } from "../../io/entry.js";
+import { absoluteParts } from "../../io/path.js";
 import { DIR_MAX_NAME } from "./format.js";
 
 /** What the writer was given, as a tree: every directory's children sorted as the kernel's lookup needs. */
@@ -37,11 +38,10 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 /** The parts of a clean absolute path; anything else is refused rather than reinterpreted. */
 function parts(source: string, path: string): string[] {
-  if (path === "/") return [];
-  const p = path.split("/").slice(1);
-  if (!path.startsWith("/") || p.some((x) => x === "" || x === "." || x === ".." || x.includes("\0"))) {
-    throw new WriteInputError(source, path, "not a clean absolute path (/a/b, no '.', '..', '//' or NUL)");
-  }
+  const p = absoluteParts(
+    path,
+    () => new WriteInputError(source, path, "not a clean absolute path (/a/b, no '.', '..', '//' or NUL)"),
+  );
   for (const x of p) {
     if (utf8.encode(x).length > DIR_MAX_NAME) {
       throw new WriteInputError(source, path, `a name longer than ${DIR_MAX_NAME} bytes`);

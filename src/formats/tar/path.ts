@@ -1,4 +1,5 @@
 import { FormatError } from "../../io/errors.js";
+import { cleanRelative } from "../../io/path.js";
 
 /**
  * A member name that would place an entry outside the tree it is unpacked into, or that means different
@@ -36,15 +37,9 @@ export class UnsafePathError extends FormatError {
  * Names with `..` or a leading `/` are an UnsafePathError (see there why they are not normalised).
  */
 export function cleanMemberPath(name: string, file: string, offset: number, structure?: string): string {
-  if (name.startsWith("/")) throw new UnsafePathError(file, offset, "absolute", name, structure);
-  if (name.includes("\0")) {
-    throw new FormatError(file, offset, structure ?? "tar member name", "no NUL byte", JSON.stringify(name));
-  }
-  const parts: string[] = [];
-  for (const part of name.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") throw new UnsafePathError(file, offset, "dot-dot", name, structure);
-    parts.push(part);
-  }
-  return `/${parts.join("/")}`;
+  return cleanRelative(name, (fault) =>
+    fault === "nul"
+      ? new FormatError(file, offset, structure ?? "tar member name", "no NUL byte", JSON.stringify(name))
+      : new UnsafePathError(file, offset, fault, name, structure),
+  );
 }

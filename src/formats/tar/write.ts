@@ -3,10 +3,11 @@ import { createWriteStream } from "node:fs";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pack } from "tar-stream";
+import { relativeFault } from "../../io/path.js";
 
 /** One member to write; directories, regular files and symlinks are what image layers need. */
 export interface TarMember {
-  /** Relative, `/`-separated, no `..`: the writer refuses anything else. */
+  /** Relative, `/`-separated, no `..` or NUL: the writer refuses anything else. */
   readonly name: string;
   readonly type: "file" | "dir" | "symlink";
   readonly mode: number;
@@ -40,7 +41,7 @@ export async function writeTar(dest: string, members: Iterable<TarMember>, mtime
   const done = pipeline(p, count, createWriteStream(dest, { flags: "wx" }));
   try {
     for (const m of members) {
-      if (m.name.startsWith("/") || m.name.split("/").includes("..")) {
+      if (relativeFault(m.name) !== undefined) {
         throw new Error(`${dest}: tar member name ${JSON.stringify(m.name)} must be relative without '..'`);
       }
       const header = {
