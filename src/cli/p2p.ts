@@ -8,15 +8,7 @@ import { P2P_CHECKS } from "../p2p/judge.js";
 import { readP2PFile } from "../p2p/load.js";
 import type { P2PNode } from "../p2p/model.js";
 import { renderTables } from "../p2p/table.js";
-import {
-  type CheckInfo,
-  exitCode,
-  type FailOn,
-  type InputError,
-  parseFailOn,
-  runChecks,
-  type VerifyResult,
-} from "../report/check.js";
+import { exitCode, type InputError, parseFailOn, runChecks, type VerifyResult } from "../report/check.js";
 import { EXIT_INPUT } from "../report/exit.js";
 import { sortFindings } from "../report/finding.js";
 import { useColor } from "../report/render/human.js";

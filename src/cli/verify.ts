@@ -5,7 +5,7 @@ import type { Role } from "../../verify/model.js";
 import { terminalProgress } from "../../verify/progress.js";
 import { DEFAULT_PLATFORM, parsePlatform } from "../formats/oci/archive.js";
 import { FormatError, LimitError } from "../io/errors.js";
-import { type CheckInfo, exitCode, type FailOn, parseFailOn, runChecks, type VerifyResult } from "../report/check.js";
+import { exitCode, parseFailOn, runChecks, type VerifyResult } from "../report/check.js";
 import { EXIT_INPUT } from "../report/exit.js";
 import { useColor } from "../report/render/human.js";
 import { parseReportFormat, renderReport } from "../report/render/index.js";
