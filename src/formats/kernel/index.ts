@@ -5,6 +5,7 @@ import { type Compression, decompressBuffer, sniff } from "../compress/index.js"
 import { SUPPORTED } from "../compress/magic.js";
 import { memberLength } from "../initramfs/members.js";
 import { type Certificate, parseCertificate } from "../x509/index.js";
+import { type KernelConfig, readEmbeddedConfig } from "./ikconfig.js";
 
 export interface KernelImage {
   readonly format: "bzImage" | "zboot";
@@ -17,6 +18,8 @@ export interface KernelImage {
   readonly payloadLength: number;
   /** Every DER certificate found in the decompressed kernel, in order (the system certificate list). */
   readonly certificates: readonly Certificate[];
+  /** The built-in configuration, when the kernel was built with CONFIG_IKCONFIG. */
+  readonly config?: KernelConfig;
 }
 
 /** A decompressed kernel is tens of MiB; a bomb is refused. */
@@ -204,6 +207,7 @@ export async function readKernelImage(src: ByteSource): Promise<KernelImage> {
     throw new FormatError(src.name, sizeAt, "payload size", `${kernel.length} (the decompressed length)`, String(size));
   }
   const version = h.format === "bzImage" ? h.version : banner(kernel, src.name, at);
+  const config = await readEmbeddedConfig(kernel, `${src.name}!payload`);
   return {
     format: h.format,
     release: version.split(" ")[0] as string,
@@ -212,6 +216,7 @@ export async function readKernelImage(src: ByteSource): Promise<KernelImage> {
     payloadOffset: at,
     payloadLength: h.payloadLength,
     certificates: scanCertificates(kernel, src.name),
+    ...(config === undefined ? {} : { config }),
   };
 }
 
