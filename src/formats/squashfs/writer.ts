@@ -3,6 +3,7 @@ import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Entry } from "../../io/entry.js";
 import { sourceDateEpoch } from "../../io/source-date-epoch.js";
+import { encodeListing, type ListedChild } from "./directory.js";
 import {
   type BlockEncoder,
   blockEncoder,
@@ -26,9 +27,9 @@ import {
   VERSION_MINOR,
   XATTR_PREFIXES,
 } from "./format.js";
+import { encodeDirInode, encodeInode } from "./inode.js";
 import { MetadataWriter } from "./metadata-writer.js";
 import { DataWriter, type FileData } from "./write-data.js";
-import { encodeDirInode, encodeInode, encodeListing, type ListedChild } from "./write-inode.js";
 import {
   buildTree,
   inodesInOrder,
