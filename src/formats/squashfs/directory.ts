@@ -13,10 +13,10 @@ import {
   metadataRef,
   refBlock,
   refOffset,
-  type Superblock,
 } from "./format.js";
 import { BASIC_TYPE } from "./inode.js";
 import type { MetadataCache, Region } from "./metadata.js";
+import type { Superblock } from "./superblock.js";
 
 /** A run header's fields: u32 count − 1, u32 inode-table start_block, i32 inode number base. */
 const RUN = { count: 0, startBlock: 4, inodeBase: 8 } as const;

@@ -23,9 +23,9 @@ import {
   METADATA_SIZE,
   MODE_MASK,
   refOffset,
-  type Superblock,
 } from "./format.js";
 import type { MetadataCache, MetadataCursor, Region } from "./metadata.js";
+import type { Superblock } from "./superblock.js";
 import type { FileData } from "./write-data.js";
 
 export type InodeKind = "dir" | "file" | "symlink" | "block" | "char" | "fifo" | "socket";
