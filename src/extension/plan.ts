@@ -4,7 +4,7 @@
  * lists every library the layers ship under it. Where no order does it, because no shipped cache is complete,
  * a cache covering every layer's entries is generated to be shipped as its own layer, placed on top.
  */
-import type { LdCacheLib } from "../formats/ldcache/write.js";
+import type { LdCacheEntryFields } from "../formats/ldcache/entry.js";
 import {
   type CacheVerdict,
   judgeLdCaches,
@@ -19,7 +19,7 @@ export const GENERATED_CACHE_LAYER = "ld-so-cache";
 export interface GeneratedCache {
   readonly path: string;
   /** Every entry of every cache at `path`, the upper layer's where two name the same library. */
-  readonly libs: readonly LdCacheLib[];
+  readonly libs: readonly LdCacheEntryFields[];
   /** Libraries shipped under the caches' directories that no cache lists: only ldconfig over the tree adds them. */
   readonly missing: readonly MissingLibrary[];
 }
@@ -34,12 +34,11 @@ export interface OverlayPlan {
   readonly generated: readonly GeneratedCache[];
 }
 
-const key = (e: { soname: string; flags: number; hwcapsName?: string }) =>
-  `${e.soname}\0${e.flags}\0${e.hwcapsName ?? ""}`;
+const key = (e: LdCacheEntryFields) => `${e.soname}\0${e.flags}\0${e.hwcapsName ?? ""}`;
 
-function merged(path: string, order: readonly string[], caches: readonly LayerCache[]): LdCacheLib[] {
+function merged(path: string, order: readonly string[], caches: readonly LayerCache[]): LdCacheEntryFields[] {
   const rank = new Map(order.map((n, i) => [n, i]));
-  const byKey = new Map<string, LdCacheLib>();
+  const byKey = new Map<string, LdCacheEntryFields>();
   const atPath = caches.filter((c) => c.path === path);
   atPath.sort((a, b) => (rank.get(a.layer) ?? 0) - (rank.get(b.layer) ?? 0));
   for (const c of atPath) {
@@ -48,7 +47,7 @@ function merged(path: string, order: readonly string[], caches: readonly LayerCa
         soname: e.soname,
         path: e.path,
         flags: e.flags,
-        ...(e.hwcapsName === undefined ? {} : { hwcaps: e.hwcapsName }),
+        ...(e.hwcapsName === undefined ? {} : { hwcapsName: e.hwcapsName }),
         ...(e.isaLevel === undefined ? {} : { isaLevel: e.isaLevel }),
       });
     }
@@ -87,12 +86,7 @@ export function planOverlay(
   const extra: LayerCache[] = generated.map((g) => ({
     layer: GENERATED_CACHE_LAYER,
     path: g.path,
-    entries: g.libs.map((l) => ({
-      soname: l.soname,
-      path: l.path,
-      flags: l.flags,
-      ...(l.hwcaps === undefined ? {} : { hwcapsName: l.hwcaps }),
-    })),
+    entries: g.libs,
   }));
   return {
     order: withLayer,

@@ -3,6 +3,7 @@
  * order, the last one on top. Talos' init mounts them with the last layer first in overlayfs' lowerdir list,
  * so when two layers ship the same path the later layer wins (siderolabs/talos internal/app/init, mountRootFS).
  */
+import type { LdCacheEntryFields } from "../formats/ldcache/entry.js";
 
 export type OverlayEntryType = "file" | "dir" | "symlink" | "other";
 
@@ -37,21 +38,12 @@ export function pathConflicts(layers: readonly OverlayLayer[]): PathConflict[] {
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** One entry of a cache as ldconfig wrote it: enough to write it again. */
-export interface LayerCacheEntry {
-  readonly soname: string;
-  readonly path: string;
-  /** Type and ABI bits, e.g. 0x0303 for a libc6 x86-64 library. */
-  readonly flags: number;
-  readonly hwcapsName?: string;
-  readonly isaLevel?: number;
-}
-
 /** An ld.so.cache shipped by a layer: the sonames it lists and the directories its entries point into. */
 export interface LayerCache {
   readonly layer: string;
   readonly path: string;
-  readonly entries: readonly LayerCacheEntry[];
+  /** Each as ldconfig wrote it: enough to write it again. */
+  readonly entries: readonly LdCacheEntryFields[];
 }
 
 /** A shared library a layer ships, named by its ELF DT_SONAME. */

@@ -1,5 +1,6 @@
 import { FormatError, LimitError } from "../../io/errors.js";
 import type { ByteSource } from "../../io/source.js";
+import type { LdCacheEntry } from "./entry.js";
 import { ldCacheFlagsText } from "./flags.js";
 import {
   ENDIAN_BIG,
@@ -15,23 +16,6 @@ import {
   OLD_HEADER_SIZE,
   OLD_MAGIC,
 } from "./layout.js";
-
-export interface LdCacheEntry {
-  /** The key: the library's soname, e.g. `libz.so.1`. */
-  soname: string;
-  /** The value: the path the loader opens. */
-  path: string;
-  /** Type and ABI bits, e.g. 0x0303 for a libc6 x86-64 library. */
-  flags: number;
-  /** The flags in `ldconfig -p` words, e.g. `libc6,x86-64`. */
-  flagsText: string;
-  hwcap: bigint;
-  /** The glibc-hwcaps subdirectory name the entry's hwcap points at, as the loader resolves it. */
-  hwcapsName?: string;
-  /** The x86 ISA level recorded for a glibc-hwcaps entry. */
-  isaLevel?: number;
-  osVersion: number;
-}
 
 export interface LdCache {
   /** `old` (ld.so-1.7.0), `new` (glibc-ld.so.cache1.1) or `compat` (new hidden after the old table). */
@@ -123,30 +107,37 @@ function readNew(bytes: Uint8Array, file: string, base: number, format: "new" | 
     const at = base + NEW_HEADER_SIZE + i * NEW_ENTRY_SIZE;
     const flags = v.getInt32(at, little);
     const hwcap = v.getBigUint64(at + 16, little);
-    const entry: LdCacheEntry = {
+    entries.push({
       soname: cString(bytes, file, base, v.getUint32(at + 4, little), `entry ${i} key`),
       path: cString(bytes, file, base, v.getUint32(at + 8, little), `entry ${i} value`),
       flags,
       flagsText: ldCacheFlagsText(flags),
       hwcap,
       osVersion: v.getUint32(at + 12, little),
-    };
-    if (isHwcapsExtension(hwcap)) {
-      entry.isaLevel = Number((hwcap >> 32n) & BigInt(ISA_LEVEL_MASK));
-      const index = Number(hwcap & 0xffff_ffffn);
-      const strIndex =
-        ext.hwcaps !== undefined && index < ext.hwcaps.count
-          ? v.getUint32(ext.hwcaps.at + 4 * index, little)
-          : undefined;
-      // glibc resolves these indices from the start of the file, also in the compat layout where its own
-      // writer made them relative to the new header; we report the name the loader will see.
-      if (strIndex !== undefined && strIndex < bytes.length) {
-        entry.hwcapsName = cString(bytes, file, 0, strIndex, `entry ${i} glibc-hwcaps name`);
-      }
-    }
-    entries.push(entry);
+      ...(isHwcapsExtension(hwcap) ? hwcapsOf(bytes, v, file, ext, hwcap, little, i) : {}),
+    });
   }
   return { format, entries, ...(ext.generator === undefined ? {} : { generator: ext.generator }) };
+}
+
+/** A glibc-hwcaps entry's ISA level and subdirectory name, from its hwcap word and the extension section. */
+function hwcapsOf(
+  bytes: Uint8Array,
+  v: DataView,
+  file: string,
+  ext: Extensions,
+  hwcap: bigint,
+  little: boolean,
+  i: number,
+): { isaLevel: number; hwcapsName?: string } {
+  const isaLevel = Number((hwcap >> 32n) & BigInt(ISA_LEVEL_MASK));
+  const index = Number(hwcap & 0xffff_ffffn);
+  const strIndex =
+    ext.hwcaps !== undefined && index < ext.hwcaps.count ? v.getUint32(ext.hwcaps.at + 4 * index, little) : undefined;
+  // glibc resolves these indices from the start of the file, also in the compat layout where its own
+  // writer made them relative to the new header; we report the name the loader will see.
+  if (strIndex === undefined || strIndex >= bytes.length) return { isaLevel };
+  return { isaLevel, hwcapsName: cString(bytes, file, 0, strIndex, `entry ${i} glibc-hwcaps name`) };
 }
 
 interface Extensions {

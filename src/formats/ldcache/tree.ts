@@ -7,13 +7,13 @@ import { EM_386, EM_X86_64, ET_DYN } from "../elf/header.js";
 import { readX86IsaLevel } from "../elf/property.js";
 import { PT_INTERP } from "../elf/tables.js";
 import { type LdconfigArch, ldconfigFlags } from "./elf-flags.js";
+import type { LdCacheEntryFields } from "./entry.js";
 import { dlCacheLibcmp } from "./libcmp.js";
 import { resolveInRoot } from "./root-path.js";
-import type { LdCacheLib } from "./write.js";
 
 export interface TreeLibs {
   /** In ldconfig's insertion order: directory by directory, each followed by its glibc-hwcaps subdirectories. */
-  libs: LdCacheLib[];
+  libs: LdCacheEntryFields[];
   /** Files that look like libraries but that ldconfig would not cache, and why. */
   skipped: { path: string; reason: string }[];
 }
@@ -47,7 +47,7 @@ export async function ldCacheLibsFromTree(
   arch: LdconfigArch,
 ): Promise<TreeLibs> {
   const skipped: TreeLibs["skipped"] = [];
-  const libs: LdCacheLib[] = [];
+  const libs: LdCacheEntryFields[] = [];
   for (const dir of await expandDirs(root, dirs, skipped)) {
     const found = await scanDir(root, dir, arch, skipped);
     for (const f of found) {
@@ -56,7 +56,7 @@ export async function ldCacheLibsFromTree(
         // A glibc-hwcaps entry names the file itself; elsewhere ldconfig names the soname link.
         path: `${dir.path}/${dir.hwcaps === undefined ? f.soname : f.name}`,
         flags: f.flags,
-        ...(dir.hwcaps === undefined ? {} : { hwcaps: dir.hwcaps, isaLevel: f.isaLevel }),
+        ...(dir.hwcaps === undefined ? {} : { hwcapsName: dir.hwcaps, isaLevel: f.isaLevel }),
       });
     }
   }

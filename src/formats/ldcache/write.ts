@@ -1,3 +1,4 @@
+import type { LdCacheEntryFields } from "./entry.js";
 import {
   ENDIAN_LITTLE,
   EXTENSION_MAGIC,
@@ -12,19 +13,6 @@ import {
 import { dlCacheLibcmp, strcmpBytes } from "./libcmp.js";
 import { buildStringTable } from "./strings.js";
 
-/** One library to put in a cache. */
-export interface LdCacheLib {
-  soname: string;
-  /** The path the loader opens (for a regular directory ldconfig uses DIR/SONAME). */
-  path: string;
-  /** Type and ABI bits (see flags.ts), e.g. 0x0303 for libc6 x86-64. */
-  flags: number;
-  /** The glibc-hwcaps subdirectory the library lives in, e.g. `x86-64-v3`. */
-  hwcaps?: string;
-  /** The x86 ISA level the library needs (0-1023); recorded for glibc-hwcaps entries only, as ldconfig does. */
-  isaLevel?: number;
-}
-
 const utf8 = new TextEncoder();
 
 /**
@@ -32,14 +20,14 @@ const utf8 = new TextEncoder();
  * descending, then glibc-hwcaps entries before the others and among them by subdirectory name. ldconfig inserts
  * equal entries after the ones already there, which is what a stable sort of the input order gives.
  */
-export function compareLdCacheLibs(a: LdCacheLib, b: LdCacheLib): number {
+export function compareLdCacheLibs(a: LdCacheEntryFields, b: LdCacheEntryFields): number {
   const res = dlCacheLibcmp(utf8.encode(b.soname), utf8.encode(a.soname));
   if (res !== 0) return res;
   if (a.flags !== b.flags) return a.flags < b.flags ? 1 : -1;
-  if (a.hwcaps !== undefined && b.hwcaps === undefined) return -1;
-  if (a.hwcaps === undefined && b.hwcaps !== undefined) return 1;
-  if (a.hwcaps !== undefined && b.hwcaps !== undefined)
-    return strcmpBytes(utf8.encode(a.hwcaps), utf8.encode(b.hwcaps));
+  if (a.hwcapsName !== undefined && b.hwcapsName === undefined) return -1;
+  if (a.hwcapsName === undefined && b.hwcapsName !== undefined) return 1;
+  if (a.hwcapsName !== undefined && b.hwcapsName !== undefined)
+    return strcmpBytes(utf8.encode(a.hwcapsName), utf8.encode(b.hwcapsName));
   return 0;
 }
 
@@ -47,9 +35,9 @@ export function compareLdCacheLibs(a: LdCacheLib, b: LdCacheLib): number {
  * Writes a new-format (glibc-ld.so.cache1.1) little-endian cache with the glibc-hwcaps extension, laid out as
  * glibc 2.36's ldconfig lays it out. `generator` is the text of the generator extension.
  */
-export function writeLdCache(libs: readonly LdCacheLib[], generator = "talos-ext"): Uint8Array {
+export function writeLdCache(libs: readonly LdCacheEntryFields[], generator = "talos-ext"): Uint8Array {
   for (const l of libs) {
-    if ([l.soname, l.path, l.hwcaps ?? ""].some((s) => s.includes("\0"))) {
+    if ([l.soname, l.path, l.hwcapsName ?? ""].some((s) => s.includes("\0"))) {
       throw new RangeError(`ld.so.cache entry ${l.soname}: names cannot contain NUL`);
     }
     const isa = l.isaLevel ?? 0;
@@ -58,8 +46,8 @@ export function writeLdCache(libs: readonly LdCacheLib[], generator = "talos-ext
     }
   }
   const sorted = [...libs].sort(compareLdCacheLibs);
-  const hwcapsNames = [...new Set(sorted.flatMap((l) => (l.hwcaps === undefined ? [] : [l.hwcaps])))].sort((a, b) =>
-    strcmpBytes(utf8.encode(a), utf8.encode(b)),
+  const hwcapsNames = [...new Set(sorted.flatMap((l) => (l.hwcapsName === undefined ? [] : [l.hwcapsName])))].sort(
+    (a, b) => strcmpBytes(utf8.encode(a), utf8.encode(b)),
   );
   const strings = buildStringTable([...sorted.flatMap((l) => [l.soname, l.path]), ...hwcapsNames]);
   const off = (s: string) => strings.offsets.get(s) ?? 0;
@@ -86,9 +74,9 @@ export function writeLdCache(libs: readonly LdCacheLib[], generator = "talos-ext
     v.setInt32(at, l.flags, true);
     v.setUint32(at + 4, strBase + off(l.soname), true);
     v.setUint32(at + 8, strBase + off(l.path), true);
-    if (l.hwcaps !== undefined) {
+    if (l.hwcapsName !== undefined) {
       const isa = BigInt(l.isaLevel ?? 0);
-      v.setBigUint64(at + 16, HWCAP_EXTENSION | (isa << 32n) | BigInt(hwcapsNames.indexOf(l.hwcaps)), true);
+      v.setBigUint64(at + 16, HWCAP_EXTENSION | (isa << 32n) | BigInt(hwcapsNames.indexOf(l.hwcapsName)), true);
     }
   });
   out.set(strings.bytes, strBase);

@@ -8,9 +8,9 @@ import {
   type ExtFileInode,
   INVALID_FRAGMENT,
   SPARSE_BLOCK,
-  type Superblock,
 } from "./format.js";
 import type { FragmentTable } from "./fragment.js";
+import type { Superblock } from "./superblock.js";
 
 export type FileInode = BasicFileInode | ExtFileInode;
 

@@ -1,17 +1,27 @@
+import type { EntryType } from "../../io/entry.js";
 import {
   type BasicDirInode,
   type BasicInodeType,
   DIR_ENTRY_SIZE,
   DIR_HEADER_SIZE,
   DIR_MAX_ENTRIES,
+  DIR_MAX_INODE_DELTA,
   DIR_MAX_NAME,
   DIR_SIZE_EXTRA,
   type ExtDirInode,
   METADATA_SIZE,
   metadataRef,
-  type Superblock,
+  refBlock,
+  refOffset,
 } from "./format.js";
+import { BASIC_TYPE } from "./inode.js";
 import type { MetadataCache, Region } from "./metadata.js";
+import type { Superblock } from "./superblock.js";
+
+/** A run header's fields: u32 count − 1, u32 inode-table start_block, i32 inode number base. */
+const RUN = { count: 0, startBlock: 4, inodeBase: 8 } as const;
+/** An entry's fields: u16 offset, i16 inode delta from the base, u16 basic type, u16 name_size − 1; then the name. */
+const ENTRY = { offset: 0, inodeDelta: 2, type: 4, nameSize: 6 } as const;
 
 /** One name in a directory listing, with where its inode is. */
 export interface DirectoryEntry {
@@ -69,9 +79,9 @@ export class DirectoryReader {
       }
       const h = view(c.take(DIR_HEADER_SIZE) ?? (await c.bytes(DIR_HEADER_SIZE)));
       pos += DIR_HEADER_SIZE;
-      const count = h.getUint32(0, true) + 1;
-      const block = h.getUint32(4, true);
-      const base = h.getInt32(8, true);
+      const count = h.getUint32(RUN.count, true) + 1;
+      const block = h.getUint32(RUN.startBlock, true);
+      const base = h.getInt32(RUN.inodeBase, true);
       if (count > DIR_MAX_ENTRIES) throw c.error(`a run of at most ${DIR_MAX_ENTRIES} entries`, `${count}`);
       if (block >= inodeBlocks) throw c.error(`an inode block below ${inodeBlocks}`, `${block}`);
       for (let i = 0; i < count; i++) {
@@ -79,10 +89,10 @@ export class DirectoryReader {
           throw c.error(`an entry within the ${size}-byte listing`, `${size - pos} bytes left`);
         }
         const e = view(c.take(DIR_ENTRY_SIZE) ?? (await c.bytes(DIR_ENTRY_SIZE)));
-        const off = e.getUint16(0, true);
-        const inodeNumber = base + e.getInt16(2, true);
-        const type = e.getUint16(4, true);
-        const nameSize = e.getUint16(6, true) + 1;
+        const off = e.getUint16(ENTRY.offset, true);
+        const inodeNumber = base + e.getInt16(ENTRY.inodeDelta, true);
+        const type = e.getUint16(ENTRY.type, true);
+        const nameSize = e.getUint16(ENTRY.nameSize, true) + 1;
         pos += DIR_ENTRY_SIZE + nameSize;
         if (pos > size) throw c.error(`a name within the ${size}-byte listing`, `${nameSize} bytes`);
         if (off >= METADATA_SIZE) throw c.error("an inode offset below 8192", `${off}`);
@@ -138,4 +148,58 @@ export class DirectoryReader {
     });
     return found;
   }
+}
+
+export interface ListedChild {
+  readonly name: Uint8Array;
+  /** Inode reference in the inode table. */
+  readonly ref: number;
+  readonly number: number;
+  readonly type: EntryType;
+}
+
+/** One run of a listing: its header and entries, and the name it starts with (what an index entry names). */
+export interface ListingRun {
+  readonly bytes: Uint8Array;
+  readonly firstName: Uint8Array;
+}
+
+/**
+ * A directory's listing: runs of up to 256 entries whose inodes share one inode-table block and whose numbers
+ * lie within an i16 of the run's first. As mksquashfs does, a run also ends where the next entry would start in
+ * another metadata block, so that every block of the listing starts a run an index entry can point at.
+ * `children` are sorted by name already; `offset` is where the listing starts in its first metadata block.
+ */
+export function encodeListing(children: readonly ListedChild[], offset: number): ListingRun[] {
+  const runs: ListingRun[] = [];
+  let at = offset;
+  let i = 0;
+  while (i < children.length) {
+    const first = children[i] as ListedChild;
+    const block = refBlock(first.ref);
+    const metadataBlock = Math.floor(at / METADATA_SIZE);
+    at += DIR_HEADER_SIZE;
+    const entries: Buffer[] = [];
+    for (const c of children.slice(i)) {
+      const n = entries.length;
+      if (n === DIR_MAX_ENTRIES || refBlock(c.ref) !== block || Math.abs(c.number - first.number) > DIR_MAX_INODE_DELTA)
+        break;
+      if (n > 0 && Math.floor(at / METADATA_SIZE) !== metadataBlock) break;
+      const e = Buffer.alloc(DIR_ENTRY_SIZE + c.name.length);
+      e.writeUInt16LE(refOffset(c.ref), ENTRY.offset);
+      e.writeInt16LE(c.number - first.number, ENTRY.inodeDelta);
+      e.writeUInt16LE(BASIC_TYPE[c.type], ENTRY.type);
+      e.writeUInt16LE(c.name.length - 1, ENTRY.nameSize);
+      e.set(c.name, DIR_ENTRY_SIZE);
+      entries.push(e);
+      at += e.length;
+    }
+    const head = Buffer.alloc(DIR_HEADER_SIZE);
+    head.writeUInt32LE(entries.length - 1, RUN.count);
+    head.writeUInt32LE(block, RUN.startBlock);
+    head.writeUInt32LE(first.number, RUN.inodeBase);
+    runs.push({ bytes: Buffer.concat([head, ...entries]), firstName: first.name });
+    i += entries.length;
+  }
+  return runs;
 }

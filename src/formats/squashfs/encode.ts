@@ -1,6 +1,6 @@
 import { deflateSync } from "node:zlib";
 import { xzSync } from "node-liblzma";
-import { Compressor, type CompressorName } from "./format.js";
+import type { CompressorName } from "./format.js";
 
 /** The compressors the writer offers: what Talos' imager and mksquashfs use for extension and rootfs images. */
 export type WriteCompressor = Extract<CompressorName, "zstd" | "xz" | "gzip">;
@@ -89,5 +89,3 @@ export function compressorOptionsBlock(opts: CompressionOptions, blockSize: numb
     }
   }
 }
-
-export const compressorId = (c: WriteCompressor): number => Compressor[c];

@@ -1,8 +1,9 @@
 import { FormatError } from "../../io/errors.js";
 import type { ByteSource } from "../../io/source.js";
-import { EXPORT_ENTRY_SIZE, type Superblock } from "./format.js";
+import { EXPORT_ENTRY_SIZE } from "./format.js";
 import { LookupTable } from "./lookup-table.js";
 import type { MetadataCache } from "./metadata.js";
+import type { Superblock } from "./superblock.js";
 
 /** The export table (NFS lookup): inode number − 1 → inode reference. Present when mksquashfs ran with exports. */
 export class ExportTable {
@@ -54,4 +55,11 @@ export class ExportTable {
     }
     return Number(ref);
   }
+}
+
+/** The export table's entries: the inode reference of each inode number, from 1. */
+export function encodeExportEntries(refs: readonly number[]): Uint8Array {
+  const b = Buffer.alloc(refs.length * EXPORT_ENTRY_SIZE);
+  for (const [i, ref] of refs.entries()) b.writeBigUInt64LE(BigInt(ref), i * EXPORT_ENTRY_SIZE);
+  return b;
 }

@@ -200,28 +200,6 @@ export type CompressorOptions =
 /** Options block byte length per compressor (lz4 also has a 12-byte form; lzma has none). */
 export const COMPRESSOR_OPTIONS_SIZE = { gzip: 8, xz: 8, lz4: 8, zstd: 4, lzo: 8 } as const;
 
-/** The superblock. Absent tables (all-ones on disk) are undefined. */
-export interface Superblock {
-  readonly inodeCount: number;
-  readonly mkfsTime: number;
-  readonly blockSize: number;
-  readonly fragmentCount: number;
-  readonly compressor: CompressorName;
-  readonly blockLog: number;
-  readonly flags: number;
-  readonly idCount: number;
-  readonly versionMajor: number;
-  readonly versionMinor: number;
-  readonly rootInode: number;
-  readonly bytesUsed: number;
-  readonly idTableStart: number;
-  readonly xattrIdTableStart: number | undefined;
-  readonly inodeTableStart: number;
-  readonly directoryTableStart: number;
-  readonly fragmentTableStart: number | undefined;
-  readonly exportTableStart: number | undefined;
-}
-
 /** The 16 bytes every inode starts with; uid and gid are indexes into the id table. */
 export interface InodeHeader {
   readonly type: InodeTypeNumber;

@@ -1,14 +1,12 @@
 import { FormatError } from "../../io/errors.js";
 import type { ByteSource } from "../../io/source.js";
-import {
-  DATA_SIZE_MASK,
-  DATA_UNCOMPRESSED,
-  FRAGMENT_ENTRY_SIZE,
-  type FragmentEntry,
-  type Superblock,
-} from "./format.js";
+import { DATA_SIZE_MASK, DATA_UNCOMPRESSED, FRAGMENT_ENTRY_SIZE, type FragmentEntry } from "./format.js";
 import { LookupTable } from "./lookup-table.js";
 import type { MetadataCache } from "./metadata.js";
+import type { Superblock } from "./superblock.js";
+
+/** A fragment entry's fields: u64 start, u32 size word, u32 unused. */
+const FIELD = { start: 0, size: 8 } as const;
 
 /** The fragment table: where each fragment block (the packed tails of small files) is and how it is stored. */
 export class FragmentTable {
@@ -51,8 +49,8 @@ export class FragmentTable {
       );
     }
     const v = await this.table.entry(i);
-    const start = Number(v.getBigUint64(0, true));
-    const size = v.getUint32(8, true);
+    const start = Number(v.getBigUint64(FIELD.start, true));
+    const size = v.getUint32(FIELD.size, true);
     const stored = size & DATA_SIZE_MASK;
     if (
       (size & ~(DATA_SIZE_MASK | DATA_UNCOMPRESSED)) !== 0 ||
@@ -70,4 +68,14 @@ export class FragmentTable {
     }
     return { start, size };
   }
+}
+
+/** The fragment table's entries, in fragment order. */
+export function encodeFragmentEntries(fragments: readonly FragmentEntry[]): Uint8Array {
+  const b = Buffer.alloc(fragments.length * FRAGMENT_ENTRY_SIZE);
+  for (const [i, f] of fragments.entries()) {
+    b.writeBigUInt64LE(BigInt(f.start), i * FRAGMENT_ENTRY_SIZE + FIELD.start);
+    b.writeUInt32LE(f.size, i * FRAGMENT_ENTRY_SIZE + FIELD.size);
+  }
+  return b;
 }

@@ -1,7 +1,9 @@
 import { FormatError } from "../../io/errors.js";
 import type { ByteSource } from "../../io/source.js";
+import type { BlockEncoder } from "./encode.js";
 import { METADATA_SIZE, TABLE_INDEX_ENTRY_SIZE, tableIndexCount } from "./format.js";
 import type { MetadataCache } from "./metadata.js";
+import { MetadataWriter } from "./metadata-writer.js";
 
 /**
  * A lookup table (ids, fragments, export, xattr ids): fixed-size entries packed in metadata blocks, found
@@ -84,4 +86,21 @@ export class LookupTable {
     }
     return new DataView(data.buffer, data.byteOffset + o, this.entrySize);
   }
+}
+
+/**
+ * A lookup table to be written at `start`: its entries in metadata blocks, and the u64 positions of those
+ * blocks (the index, which the superblock points at; the xattr id table puts a header before it).
+ */
+export function encodeLookupTable(
+  encode: BlockEncoder,
+  entries: Uint8Array,
+  start: number,
+): { blocks: Uint8Array[]; index: Uint8Array } {
+  const m = new MetadataWriter(encode);
+  m.append(entries);
+  const blocks = m.finish();
+  const index = Buffer.alloc(m.blockStarts.length * TABLE_INDEX_ENTRY_SIZE);
+  for (const [i, b] of m.blockStarts.entries()) index.writeBigUInt64LE(BigInt(start + b), i * TABLE_INDEX_ENTRY_SIZE);
+  return { blocks, index };
 }

@@ -5,18 +5,19 @@ import { type BlockCodec, blockCodec } from "./codec.js";
 import { FileData, type FileRange } from "./data.js";
 import { type DirectoryEntry, DirectoryReader, type DirInode } from "./directory.js";
 import { ExportTable } from "./export.js";
-import { type CompressorOptions, DIR_SIZE_EXTRA, METADATA_SIZE, refBlock, type Superblock } from "./format.js";
+import { type CompressorOptions, DIR_SIZE_EXTRA, METADATA_SIZE, refBlock } from "./format.js";
 import { FragmentTable } from "./fragment.js";
 import { readIdTable } from "./id.js";
 import { type Inode, type InodeKind, KINDS, readInode, toInode } from "./inode.js";
 import { MetadataCache } from "./metadata.js";
-import { readCompressorOptions, readSuperblock } from "./superblock.js";
+import { readCompressorOptions, readSuperblock, type Superblock } from "./superblock.js";
 import { XattrTable } from "./xattr.js";
 
 export type { FileRange } from "./data.js";
 export type { DirectoryEntry } from "./directory.js";
-export type { CompressorOptions, Superblock } from "./format.js";
+export type { CompressorOptions } from "./format.js";
 export type { Inode, InodeKind } from "./inode.js";
+export type { Superblock } from "./superblock.js";
 /** The kind of an inode ("dir", "file", …); the on-disk type numbers are `InodeType` in format.ts. */
 export type InodeType = InodeKind;
 

@@ -9,16 +9,38 @@ import {
   type FlagName,
   MAGIC,
   MAX_BLOCK_SIZE,
+  METADATA_HEADER_SIZE,
   METADATA_LENGTH_MASK,
   METADATA_SIZE,
   METADATA_UNCOMPRESSED,
   MIN_BLOCK_SIZE,
   NO_TABLE,
   SUPERBLOCK_SIZE,
-  type Superblock,
   VERSION_MAJOR,
   VERSION_MINOR,
 } from "./format.js";
+
+/** The superblock. Absent tables (all-ones on disk) are undefined. */
+export interface Superblock {
+  readonly inodeCount: number;
+  readonly mkfsTime: number;
+  readonly blockSize: number;
+  readonly fragmentCount: number;
+  readonly compressor: CompressorName;
+  readonly blockLog: number;
+  readonly flags: number;
+  readonly idCount: number;
+  readonly versionMajor: number;
+  readonly versionMinor: number;
+  readonly rootInode: number;
+  readonly bytesUsed: number;
+  readonly idTableStart: number;
+  readonly xattrIdTableStart: number | undefined;
+  readonly inodeTableStart: number;
+  readonly directoryTableStart: number;
+  readonly fragmentTableStart: number | undefined;
+  readonly exportTableStart: number | undefined;
+}
 
 const NAMES = new Map<number, CompressorName>(
   Object.entries(Compressor).map(([name, id]) => [id, name as CompressorName]),
@@ -174,4 +196,37 @@ export async function readCompressorOptions(
     case "lzma":
       throw new FormatError(src.name, at, what, "no options for lzma", `${b.length} bytes`);
   }
+}
+
+/** The superblock's 96 bytes; an absent table is stored as all ones. */
+export function encodeSuperblock(sb: Superblock): Uint8Array {
+  const b = Buffer.alloc(SUPERBLOCK_SIZE);
+  const table = (v: number | undefined) => (v === undefined ? NO_TABLE : BigInt(v));
+  b.writeUInt32LE(MAGIC, F.magic);
+  b.writeUInt32LE(sb.inodeCount, F.inodeCount);
+  b.writeUInt32LE(sb.mkfsTime, F.mkfsTime);
+  b.writeUInt32LE(sb.blockSize, F.blockSize);
+  b.writeUInt32LE(sb.fragmentCount, F.fragmentCount);
+  b.writeUInt16LE(Compressor[sb.compressor], F.compressor);
+  b.writeUInt16LE(sb.blockLog, F.blockLog);
+  b.writeUInt16LE(sb.flags, F.flags);
+  b.writeUInt16LE(sb.idCount, F.idCount);
+  b.writeUInt16LE(sb.versionMajor, F.versionMajor);
+  b.writeUInt16LE(sb.versionMinor, F.versionMinor);
+  b.writeBigUInt64LE(BigInt(sb.rootInode), F.rootInode);
+  b.writeBigUInt64LE(BigInt(sb.bytesUsed), F.bytesUsed);
+  b.writeBigUInt64LE(BigInt(sb.idTableStart), F.idTableStart);
+  b.writeBigUInt64LE(table(sb.xattrIdTableStart), F.xattrIdTableStart);
+  b.writeBigUInt64LE(BigInt(sb.inodeTableStart), F.inodeTableStart);
+  b.writeBigUInt64LE(BigInt(sb.directoryTableStart), F.directoryTableStart);
+  b.writeBigUInt64LE(table(sb.fragmentTableStart), F.fragmentTableStart);
+  b.writeBigUInt64LE(table(sb.exportTableStart), F.exportTableStart);
+  return b;
+}
+
+/** A compressor options block as it follows the superblock: one metadata block, stored uncompressed. */
+export function encodeCompressorOptions(options: Uint8Array): Uint8Array {
+  const header = Buffer.alloc(METADATA_HEADER_SIZE);
+  header.writeUInt16LE(options.length | METADATA_UNCOMPRESSED, 0);
+  return Buffer.concat([header, options]);
 }

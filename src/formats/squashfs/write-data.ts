@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { EncodePool } from "./encode-pool.js";
-import { DATA_UNCOMPRESSED, INVALID_FRAGMENT, SPARSE_BLOCK } from "./format.js";
+import { DATA_UNCOMPRESSED, type FragmentEntry, INVALID_FRAGMENT, SPARSE_BLOCK } from "./format.js";
 import { WriteInputError } from "./write-tree.js";
 
 /** Where a file's bytes went. */
@@ -12,11 +12,6 @@ export interface FileData {
   readonly fragmentOffset: number;
   /** Bytes that sparse blocks did not store. */
   readonly sparse: number;
-}
-
-export interface FragmentEntry {
-  readonly start: number;
-  readonly size: number;
 }
 
 /** Positional writes to the image being made. */

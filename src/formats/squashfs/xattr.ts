@@ -1,7 +1,6 @@
 import { FormatError, LimitError } from "../../io/errors.js";
 import type { ByteSource } from "../../io/source.js";
 import {
-  type Superblock,
   XATTR_ID_ENTRY_SIZE,
   XATTR_ID_TABLE_HEADER_SIZE,
   XATTR_OOL_REF_SIZE,
@@ -9,9 +8,12 @@ import {
   XATTR_PREFIXES,
   XATTR_VALUE_OUT_OF_LINE,
   type XattrId,
+  type XattrTableHeader,
 } from "./format.js";
 import { LookupTable } from "./lookup-table.js";
 import type { MetadataCache, Region } from "./metadata.js";
+import type { Superblock } from "./superblock.js";
+import { WriteInputError } from "./write-tree.js";
 
 /** Linux's limits (include/uapi/linux/limits.h): a name of 255 bytes, a value of 64 KiB, 64 KiB of names. */
 const XATTR_NAME_MAX = 255;
@@ -19,6 +21,14 @@ const XATTR_SIZE_MAX = 65536;
 const XATTR_LIST_MAX = 65536;
 
 const utf8 = new TextDecoder();
+
+/** The header at xattr_id_table_start: u64 kv_start, u32 count, u32 unused. */
+const HEADER = { kvStart: 0, count: 8 } as const;
+/** An id entry: u64 ref, u32 count, u32 size. */
+const ID = { ref: 0, count: 8, size: 12 } as const;
+/** A pair's key: u16 type, u16 name size; then the name, a u32 value size and the value. */
+const KEY = { type: 0, nameSize: 2 } as const;
+const KEY_SIZE = 4;
 
 /**
  * Extended attributes: a header {u64 kv_start, u32 count, u32 unused} at xattr_id_table_start, the u64
@@ -49,7 +59,7 @@ export class XattrTable {
     }
     const h = await src.read(at, XATTR_ID_TABLE_HEADER_SIZE, what);
     const v = new DataView(h.buffer, h.byteOffset, h.length);
-    const kvStart = v.getBigUint64(0, true);
+    const kvStart = v.getBigUint64(HEADER.kvStart, true);
     if (kvStart <= BigInt(sb.directoryTableStart) || kvStart >= BigInt(at)) {
       throw new FormatError(
         src.name,
@@ -65,7 +75,7 @@ export class XattrTable {
       cache,
       "xattr id table",
       at + XATTR_ID_TABLE_HEADER_SIZE,
-      v.getUint32(8, true),
+      v.getUint32(HEADER.count, true),
       XATTR_ID_ENTRY_SIZE,
       start,
     );
@@ -75,11 +85,11 @@ export class XattrTable {
   /** Id entry `index`: where the pairs are and how many. */
   async id(index: number): Promise<XattrId> {
     const v = await this.ids.entry(index);
-    const ref = v.getBigUint64(0, true);
+    const ref = v.getBigUint64(ID.ref, true);
     if (ref > 0xffff_ffff_ffffn) {
       throw new FormatError(this.src.name, this.kv.end, `xattr id ${index}`, "a 48-bit reference", `${ref}`);
     }
-    return { ref: Number(ref), count: v.getUint32(8, true), size: v.getUint32(12, true) };
+    return { ref: Number(ref), count: v.getUint32(ID.count, true), size: v.getUint32(ID.size, true) };
   }
 
   /** The attributes of xattr id `index`, full name (with its prefix) to value, in stored order. */
@@ -90,9 +100,9 @@ export class XattrTable {
     const c = this.cache.cursor(this.kv, id.ref, `xattrs of id ${index}`);
     const out = new Map<string, Uint8Array>();
     for (let i = 0; i < id.count; i++) {
-      const k = await c.view(4);
-      const type = k.getUint16(0, true);
-      const nameSize = k.getUint16(2, true);
+      const k = await c.view(KEY_SIZE);
+      const type = k.getUint16(KEY.type, true);
+      const nameSize = k.getUint16(KEY.nameSize, true);
       const prefix = XATTR_PREFIXES[type & XATTR_PREFIX_MASK];
       if (prefix === undefined || (type & ~(XATTR_PREFIX_MASK | XATTR_VALUE_OUT_OF_LINE)) !== 0) {
         throw c.error(
@@ -120,4 +130,54 @@ export class XattrTable {
     }
     return out;
   }
+}
+
+/**
+ * An inode's attributes as SquashFS stores them: sorted by full name, the prefix as a type id, the rest of
+ * the name, the value inline. `key` tells equal sets apart, so they share one id entry.
+ */
+export function encodeXattrPairs(
+  source: string,
+  path: string,
+  xattrs: ReadonlyMap<string, Uint8Array>,
+): { key: string; bytes: Uint8Array; id: Omit<XattrId, "ref"> } {
+  const names = [...xattrs.keys()].sort();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (const full of names) {
+    const type = XATTR_PREFIXES.findIndex((p) => full.startsWith(p) && full.length > p.length);
+    if (type < 0)
+      throw new WriteInputError(source, path, `xattr ${full}: SquashFS stores user., trusted. and security. only`);
+    const name = Buffer.from(full.slice((XATTR_PREFIXES[type] as string).length));
+    const value = xattrs.get(full) as Uint8Array;
+    const k = Buffer.alloc(KEY_SIZE);
+    k.writeUInt16LE(type, KEY.type);
+    k.writeUInt16LE(name.length, KEY.nameSize);
+    const v = Buffer.alloc(4);
+    v.writeUInt32LE(value.length, 0);
+    parts.push(k, name, v, value);
+    size += Buffer.byteLength(full) + 1 + value.length;
+  }
+  const bytes = Buffer.concat(parts);
+  return { key: bytes.toString("base64"), bytes, id: { count: names.length, size } };
+}
+
+/** The xattr id table's entries, in id order. */
+export function encodeXattrIds(ids: readonly XattrId[]): Uint8Array {
+  const b = Buffer.alloc(ids.length * XATTR_ID_ENTRY_SIZE);
+  for (const [i, x] of ids.entries()) {
+    const at = i * XATTR_ID_ENTRY_SIZE;
+    b.writeBigUInt64LE(BigInt(x.ref), at + ID.ref);
+    b.writeUInt32LE(x.count, at + ID.count);
+    b.writeUInt32LE(x.size, at + ID.size);
+  }
+  return b;
+}
+
+/** The header the superblock's xattr_id_table_start points at; the id blocks' index follows it. */
+export function encodeXattrTableHeader(h: XattrTableHeader): Uint8Array {
+  const b = Buffer.alloc(XATTR_ID_TABLE_HEADER_SIZE);
+  b.writeBigUInt64LE(BigInt(h.kvStart), HEADER.kvStart);
+  b.writeUInt32LE(h.count, HEADER.count);
+  return b;
 }

@@ -2,9 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import type { LdCacheEntryFields as LdCacheLib } from "../../../src/formats/ldcache/entry.js";
 import { type LdCache, readLdCache } from "../../../src/formats/ldcache/read.js";
 import { ldCacheLibsFromTree } from "../../../src/formats/ldcache/tree.js";
-import { compareLdCacheLibs, type LdCacheLib, writeLdCache } from "../../../src/formats/ldcache/write.js";
+import { compareLdCacheLibs, writeLdCache } from "../../../src/formats/ldcache/write.js";
 import { BufferSource } from "../../../src/io/source.js";
 import { run } from "../elf/tools.js";
 
@@ -22,7 +23,7 @@ function toLibs(cache: LdCache): LdCacheLib[] {
     soname: e.soname,
     path: e.path,
     flags: e.flags,
-    ...(e.hwcapsName === undefined ? {} : { hwcaps: e.hwcapsName, isaLevel: e.isaLevel ?? 0 }),
+    ...(e.hwcapsName === undefined ? {} : { hwcapsName: e.hwcapsName, isaLevel: e.isaLevel ?? 0 }),
   }));
 }
 
@@ -68,10 +69,15 @@ describe("writeLdCache", () => {
         soname: "liba.so.9",
         path: "/usr/lib/glibc-hwcaps/x86-64-v3/liba.so.9.1",
         flags: 0x0303,
-        hwcaps: "x86-64-v3",
+        hwcapsName: "x86-64-v3",
         isaLevel: 2,
       },
-      { soname: "liba.so.9", path: "/usr/lib/glibc-hwcaps/x86-64-v2/liba.so.9.1", flags: 0x0303, hwcaps: "x86-64-v2" },
+      {
+        soname: "liba.so.9",
+        path: "/usr/lib/glibc-hwcaps/x86-64-v2/liba.so.9.1",
+        flags: 0x0303,
+        hwcapsName: "x86-64-v2",
+      },
       { soname: "liba.so.9", path: "/usr/lib32/liba.so.9", flags: 0x0003 },
       { soname: "libc.so.6", path: "/usr/lib/aarch64-linux-gnu/libc.so.6", flags: 0x0a03 },
     ];
@@ -106,7 +112,7 @@ describe("writeLdCache", () => {
 
   it("refuses names with NUL and ISA levels ldconfig cannot store", () => {
     expect(() => writeLdCache([{ soname: "a\0b", path: "/x", flags: 3 }])).toThrow(RangeError);
-    expect(() => writeLdCache([{ soname: "a", path: "/x", flags: 3, hwcaps: "v", isaLevel: 1024 }])).toThrow(
+    expect(() => writeLdCache([{ soname: "a", path: "/x", flags: 3, hwcapsName: "v", isaLevel: 1024 }])).toThrow(
       RangeError,
     );
   });

@@ -1,14 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  type CompressorOptions,
-  Flag,
-  GzipStrategy,
-  Lz4Flag,
-  type Superblock,
-  XzFilter,
-} from "../../../src/formats/squashfs/format.js";
+import { type CompressorOptions, Flag, GzipStrategy, Lz4Flag, XzFilter } from "../../../src/formats/squashfs/format.js";
 import { SquashFs } from "../../../src/formats/squashfs/reader.js";
-import { flagNames, readSuperblock } from "../../../src/formats/squashfs/superblock.js";
+import { flagNames, readSuperblock, type Superblock } from "../../../src/formats/squashfs/superblock.js";
 import { FormatError } from "../../../src/io/errors.js";
 import { FileSource } from "../../../src/io/source.js";
 import { image, superblockReport } from "./read-expected.js";
