@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { checkRepository, repoChecks } from "../repo/check.js";
+import { checkRepository } from "../repo/check.js";
+import { repoChecks } from "../repo/checks/index.js";
 import { exitCode, parseFailOn, type VerifyResult } from "../report/check.js";
 import { EXIT_INPUT } from "../report/exit.js";
 import { useColor } from "../report/render/human.js";

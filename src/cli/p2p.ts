@@ -1,10 +1,10 @@
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { FormatError, LimitError } from "../io/errors.js";
+import { P2P_CHECKS } from "../p2p/checks/index.js";
 import { renderPng } from "../p2p/image/png.js";
 import { buildScene } from "../p2p/image/scene.js";
 import { renderSvg } from "../p2p/image/svg.js";
-import { P2P_CHECKS } from "../p2p/judge.js";
 import { readP2PFile } from "../p2p/load.js";
 import type { P2PNode } from "../p2p/model.js";
 import { renderTables } from "../p2p/table.js";

@@ -5,43 +5,12 @@
  * checks the x0xx block.
  */
 
-import type { Check } from "../report/check.js";
 import { type InputError, runChecks, type VerifyResult } from "../report/check.js";
-import { buildInputMissing } from "./checks/build-inputs.js";
-import { nameMismatch, notATarget, versionVariable } from "./checks/consistency.js";
-import { directoryShadowed, linkerConfigShared, sharedModuleName, sharedPath } from "./checks/cross.js";
-import { manifestIgnoredKey, manifestRefusedByTalos, manifestRefusedByValidator } from "./checks/manifest.js";
-import { readmeMissing } from "./checks/readme.js";
-import { installPathNotAllowed, talosIncompatible, talosUnknown } from "./checks/talos.js";
-import { templateNotEvaluated, templateSyntax, undefinedVariable } from "./checks/templates.js";
-import { unreadableFile } from "./checks/unreadable-file.js";
+import { repoChecks } from "./checks/index.js";
 import { changedFiles, GitError } from "./git.js";
 import { type LoadOptions, loadRepository } from "./load.js";
 import type { RepoModel } from "./model.js";
 import { TooManyEntries } from "./walk.js";
-
-/** Every repository check, in code order. */
-export const repoChecks: readonly Check<RepoModel>[] = [
-  sharedPath,
-  sharedModuleName,
-  linkerConfigShared,
-  directoryShadowed,
-  unreadableFile,
-  manifestRefusedByTalos,
-  manifestRefusedByValidator,
-  manifestIgnoredKey,
-  undefinedVariable,
-  templateSyntax,
-  templateNotEvaluated,
-  nameMismatch,
-  versionVariable,
-  buildInputMissing,
-  installPathNotAllowed,
-  readmeMissing,
-  talosIncompatible,
-  notATarget,
-  talosUnknown,
-];
 
 export interface CheckOptions extends LoadOptions {
   /** Check only the extensions whose inputs changed between this git revision's merge base and HEAD. */

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { p2p } from "../../src/cli/p2p.js";
-import { P2P_CHECKS } from "../../src/p2p/judge.js";
+import { P2P_CHECKS } from "../../src/p2p/checks/index.js";
 import { runCommand } from "../cli/run.js";
 import { fixture, fixtureText, H200, STOCK, UNLOCKED } from "./fixtures.js";
 

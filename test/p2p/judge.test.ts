@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ASYMMETRY_RATIO, BOUNCE_MARGIN, LATENCY_DROP, P2P_CHECKS, SIBLING_RATIO } from "../../src/p2p/judge.js";
+import { P2P_CHECKS } from "../../src/p2p/checks/index.js";
+import { ASYMMETRY_RATIO, BOUNCE_MARGIN, LATENCY_DROP, SIBLING_RATIO } from "../../src/p2p/checks/utils/thresholds.js";
 import type { Matrix, MatrixKind, P2PNode } from "../../src/p2p/model.js";
 import { parseProbeFile } from "../../src/p2p/probe.js";
 import { parseSampleOutput } from "../../src/p2p/sample.js";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { check } from "../../src/cli/check.js";
-import { repoChecks } from "../../src/repo/check.js";
+import { repoChecks } from "../../src/repo/checks/index.js";
 import { runCommand } from "../cli/run.js";
 import { CLEAN, dispose, materialize, variants } from "./variants.js";
 

@@ -28,7 +28,7 @@ describe("talos-ext check over the repository fixture", () => {
   });
 
   it("has one variant for every repository check", async () => {
-    const { repoChecks } = await import("../../src/repo/check.js");
+    const { repoChecks } = await import("../../src/repo/checks/index.js");
     const covered = new Set(all.flatMap((v) => v.expect.map((e) => e.code)));
     expect([...covered].sort()).toEqual(repoChecks.map((c) => c.code).sort());
   });

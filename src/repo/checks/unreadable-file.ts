@@ -1,7 +1,8 @@
 import type { Check } from "../../report/check.js";
 import { findingOf } from "../../report/check.js";
 import type { RepoModel } from "../model.js";
-import { at, concernsSelected } from "./common.js";
+import { at } from "./utils/finding.js";
+import { concernsSelected } from "./utils/selection.js";
 
 export const unreadableFile: Check<RepoModel> = {
   code: "TE5101",

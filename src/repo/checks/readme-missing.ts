@@ -1,7 +1,8 @@
 import type { Check } from "../../report/check.js";
 import { findingOf } from "../../report/check.js";
 import type { RepoModel } from "../model.js";
-import { at, selected } from "./common.js";
+import { at } from "./utils/finding.js";
+import { selected } from "./utils/selection.js";
 
 export const readmeMissing: Check<RepoModel> = {
   code: "TE5112",

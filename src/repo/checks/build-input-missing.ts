@@ -2,7 +2,8 @@ import type { Check } from "../../report/check.js";
 import { findingOf } from "../../report/check.js";
 import { globMatch } from "../installs.js";
 import type { RepoModel } from "../model.js";
-import { at, selected } from "./common.js";
+import { at } from "./utils/finding.js";
+import { selected } from "./utils/selection.js";
 
 export const buildInputMissing: Check<RepoModel> = {
   code: "TE5110",

@@ -1,16 +1,11 @@
-/** Rules that depend on the Talos release the repository builds for: allowed paths and the constraint. */
 import type { Check } from "../../report/check.js";
 import { findingOf } from "../../report/check.js";
-import { checkCompatibility, checkExtensionTree, talosRules } from "../../talos/rules.js";
+import { checkExtensionTree, talosRules } from "../../talos/rules.js";
 import type { Install } from "../installs.js";
 import type { RepoModel } from "../model.js";
-import { at, manifestField, selected } from "./common.js";
-
-/** How an entry got into the extension, for messages: `cp at pkg.yaml:12`, through stages. */
-export function provenance(e: Install): string {
-  const via = e.origin.via.length > 0 ? ` (through stage ${e.origin.via.join(" → ")})` : "";
-  return `${e.origin.how} at ${e.origin.file}:${e.origin.place.line}${via}`;
-}
+import { at } from "./utils/finding.js";
+import { provenance } from "./utils/provenance.js";
+import { selected } from "./utils/selection.js";
 
 /**
  * A tree (a recursive copy whose content is unknown) breaks the rule only when nothing under it could be
@@ -71,41 +66,5 @@ export const installPathNotAllowed: Check<RepoModel> = {
         ),
       ),
     );
-  },
-};
-
-export const talosIncompatible: Check<RepoModel> = {
-  code: "TE5113",
-  title: "Compatibility constraint excludes the Talos release being built for",
-  severity: "error",
-  explain:
-    "The imager checks each extension's compatibility.talos.version against the installer's Talos version and " +
-    "refuses the extension when it does not match; an image built for this release and tagged with it would " +
-    "never install on it.",
-  fix: 'Widen compatibility.talos.version (e.g. ">= v1.9.0") or build for a Talos release inside it.',
-  run(model) {
-    const talos = model.talos;
-    if (talos === undefined) return [];
-    return selected(model).flatMap((ext) => {
-      const field = manifestField(ext, ["metadata", "compatibility", "talos", "version"]);
-      if (field?.value === undefined) return [];
-      const result = checkCompatibility(field.value, talos.version);
-      if (result.status !== "incompatible") return [];
-      return [findingOf(this, at(ext.manifestFile, field.place, `${result.message} (from ${talos.origin})`))];
-    });
-  },
-};
-
-export const talosUnknown: Check<RepoModel> = {
-  code: "TE5115",
-  title: "Talos release unknown: paths and constraints not checked",
-  severity: "info",
-  explain:
-    "Allowed install paths and the compatibility constraint depend on the Talos release; .kres.yaml's PKGS " +
-    "default (which follows Talos releases) or --talos says which one, and neither was there.",
-  fix: "Pass --talos vX.Y.Z, or keep the PKGS default in .kres.yaml.",
-  run(model) {
-    if (model.talos !== undefined || model.selected.size === 0) return [];
-    return [findingOf(this, at(model.talosHint, undefined, "no Talos version: TE5111 and TE5113 did not run"))];
   },
 };

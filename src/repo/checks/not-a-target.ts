@@ -1,0 +1,25 @@
+import type { Check } from "../../report/check.js";
+import { findingOf } from "../../report/check.js";
+import type { RepoModel } from "../model.js";
+import { at } from "./utils/finding.js";
+import { selected } from "./utils/selection.js";
+
+export const notATarget: Check<RepoModel> = {
+  code: "TE5114",
+  title: "Extension is not a build target",
+  severity: "error",
+  explain:
+    "The Makefile that kres generates from .kres.yaml builds and pushes only the listed targets; an extension " +
+    "missing from the list passes review, is never built or published, and is absent from the release without " +
+    "any error.",
+  fix: "Add the package name to spec.targets (or an additionalTargets group) of the pkgfile.Build document in .kres.yaml and run kres.",
+  run(model) {
+    const kres = model.kres;
+    if (kres === undefined) return [];
+    return selected(model).flatMap((ext) => {
+      const name = ext.pkg.doc?.name;
+      if (name === undefined || kres.names.has(name.value)) return [];
+      return [findingOf(this, at(ext.pkg.file, name.place, `${name.value} is not among the targets of ${kres.file}`))];
+    });
+  },
+};
