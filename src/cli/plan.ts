@@ -39,12 +39,21 @@ async function readExtension(file: string): Promise<Extension> {
 function human(plan: OverlayPlan, exts: readonly Extension[], written?: string): string {
   const fileOf = new Map(exts.map((e) => [e.name, e.file]));
   const lines = [
+    ...(plan.resorted === undefined
+      ? []
+      : [
+          `warning: the imager stacks its ${exts.length} inputs in the string order of their indices (0, 1, 10, 11, 2, ...),`,
+          `  so the order given would stack as: ${plan.resorted.join(", ")}`,
+        ]),
     plan.reordered
-      ? "Give the imager the extensions in this order (bottom to top; changed from the order given):"
-      : "The order given keeps every library visible (bottom to top):",
-    ...plan.order.map(
+      ? "Give the imager the extensions in this order (changed from the order given):"
+      : "The order given keeps every library visible:",
+    ...plan.input.map(
       (n, i) => `  ${String(i).padStart(3, "0")}  ${n}  ${fileOf.get(n) ?? written ?? "(generated: use --out)"}`,
     ),
+    ...(plan.input.some((n, i) => n !== plan.order[i])
+      ? [`which it stacks, bottom to top, as: ${plan.order.join(", ")}`]
+      : []),
   ];
   for (const v of plan.verdicts) {
     lines.push(`${v.path}: shipped by ${v.providers.join(", ")}; ${v.winner} wins`);
@@ -63,9 +72,11 @@ export const plan: Command = {
   usage: [
     "Usage: talos-ext plan EXTENSION.tar... [--out DIR] [--format human|json]",
     "",
-    "Reads each extension image (given in the order the imager would get them, bottom to top) and prints the",
-    "order in which every ld.so.cache path is won by a cache that lists every library the extensions ship under",
-    "it (the toolkit's above glibc's). Where no order does, the caches' entries are merged into one, and with",
+    "Reads each extension image (given in the order the imager would get them) and prints the order in which",
+    "every ld.so.cache path is won by a cache that lists every library the extensions ship under it (the",
+    "toolkit's above glibc's). The imager of Talos 1.10 and later stacks 11 or more inputs in the string order",
+    "of their indices (0, 1, 10, 2, ...): plan judges that stacking, warns when it differs from the order given,",
+    "and prints the input order that stacks as wanted. Where no order works, the caches' entries are merged, and with",
     `--out DIR that cache is built as the extension ${GENERATED_CACHE_LAYER} (DIR/${GENERATED_CACHE_LAYER}.tar and .sqsh), to go last.`,
     "Exit codes: 0 the order works (or the generated layer was written), 1 it needs the generated layer and no",
     "--out was given, or libraries remain that no cache lists; 2 an input could not be read.",

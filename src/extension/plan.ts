@@ -1,8 +1,9 @@
 /**
- * The overlay order for a set of extensions: the order to give Talos' imager (which numbers the layers in the
- * order given, so that order is the stacking order) such that every ld.so.cache path is won by a cache that
- * lists every library the layers ship under it. Where no order does it, because no shipped cache is complete,
- * a cache covering every layer's entries is generated to be shipped as its own layer, placed on top.
+ * The overlay order for a set of extensions: the order to give Talos' imager such that every ld.so.cache path is
+ * won by a cache that lists every library the layers ship under it. Where no order does it, because no shipped
+ * cache is complete, a cache covering every layer's entries is generated to be shipped as its own layer, placed
+ * on top. The imager of Talos >= 1.10 stacks its inputs in the string order of their indices (talos/layer-order),
+ * so the plan judges the stacking the node will see and gives the input order that produces the stacking it wants.
  */
 import type { LdCacheEntryFields } from "../formats/ldcache/entry.js";
 import {
@@ -12,6 +13,7 @@ import {
   type LayerLibrary,
   type MissingLibrary,
 } from "../talos/overlay.js";
+import { imagerInputOrder, imagerStackOrder } from "../talos/layer-order.js";
 
 /** The name the generated cache layer goes by in a plan. */
 export const GENERATED_CACHE_LAYER = "ld-so-cache";
@@ -25,10 +27,14 @@ export interface GeneratedCache {
 }
 
 export interface OverlayPlan {
-  /** Layer names bottom to top, the generated cache layer last when there is one. */
+  /** Layer names as the node stacks them, bottom to top, the generated cache layer last when there is one. */
   readonly order: readonly string[];
-  /** Whether `order` differs from the order given. */
+  /** The order to give the imager so that it stacks `order`. */
+  readonly input: readonly string[];
+  /** Whether `input` differs from the order given. */
   readonly reordered: boolean;
+  /** The order given as the imager would stack it, where its sort changes it (11 or more extensions). */
+  readonly resorted?: readonly string[];
   /** The caches judged in `order`, with the generated layer in place. */
   readonly verdicts: readonly CacheVerdict[];
   readonly generated: readonly GeneratedCache[];
@@ -55,17 +61,25 @@ function merged(path: string, order: readonly string[], caches: readonly LayerCa
   return [...byKey.values()];
 }
 
+/** Whether the extensions given are handed over in another order (the generated layer aside). */
+const changed = (input: readonly string[], given: readonly string[]): boolean =>
+  input.filter((n) => n !== GENERATED_CACHE_LAYER).some((n, i) => n !== given[i]);
+
+const stackOf = (input: readonly string[]): string[] => imagerStackOrder(input.length).map((i) => input[i] as string);
+
 /**
- * Plans the order of `given` (layer names, bottom to top as the user listed them): each cache path that loses
- * libraries is fixed by moving a complete cache's layer above its rivals, changing as little as possible; what
- * no move fixes gets a generated cache.
+ * Plans the order of `given` (layer names in the order the user would hand them to the imager): each cache path
+ * that loses libraries in the stacking the imager makes of them is fixed by moving a complete cache's layer
+ * above its rivals, changing as little as possible; what no move fixes gets a generated cache.
  */
 export function planOverlay(
   given: readonly string[],
   caches: readonly LayerCache[],
   libraries: readonly LayerLibrary[],
 ): OverlayPlan {
-  let order = [...given];
+  const stacked = stackOf(given);
+  const resorted = stacked.some((n, i) => n !== given[i]) ? { resorted: stacked } : {};
+  let order = stacked;
   let verdicts = judgeLdCaches(order, caches, libraries);
   // Each move puts a complete cache on top of its path; bounded so two paths that want opposite orders end.
   for (let i = 0; i <= given.length; i++) {
@@ -74,9 +88,11 @@ export function planOverlay(
     order = [...fix.fixOrder];
     verdicts = judgeLdCaches(order, caches, libraries);
   }
-  const reordered = order.some((n, i) => n !== given[i]);
   const unfixed = verdicts.filter((v) => v.missing.length > 0);
-  if (unfixed.length === 0) return { order, reordered, verdicts, generated: [] };
+  if (unfixed.length === 0) {
+    const input = imagerInputOrder(order);
+    return { order, input, reordered: changed(input, given), ...resorted, verdicts, generated: [] };
+  }
   const generated = unfixed.map((v): GeneratedCache => {
     const libs = merged(v.path, order, caches);
     const listed = new Set(libs.map((l) => l.soname));
@@ -88,9 +104,12 @@ export function planOverlay(
     path: g.path,
     entries: g.libs,
   }));
+  const input = imagerInputOrder(withLayer);
   return {
     order: withLayer,
-    reordered,
+    input,
+    reordered: changed(input, given),
+    ...resorted,
     verdicts: judgeLdCaches(withLayer, [...caches, ...extra], libraries),
     generated,
   };

@@ -23,6 +23,3 @@ export function imagerInputOrder<T>(wanted: readonly T[]): T[] {
   });
   return out;
 }
-
-/** The layer file an extension at input index i gets (`<i>.sqsh`), as extensions.yaml names it. */
-export const imagerLayerFile = (index: number): string => `${index}.sqsh`;

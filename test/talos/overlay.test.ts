@@ -8,6 +8,7 @@ import { readDynamicInfo } from "../../src/formats/elf/dynamic.js";
 import { readLdCache } from "../../src/formats/ldcache/read.js";
 import { writeLdCache } from "../../src/formats/ldcache/write.js";
 import { FileSource } from "../../src/io/source.js";
+import { imagerInputOrder, imagerStackOrder } from "../../src/talos/layer-order.js";
 import { judgeLdCaches, type LayerCache, type LayerLibrary, pathConflicts } from "../../src/talos/overlay.js";
 import { CACHE, GLIBC, LIB, makeRoots, NVIDIA } from "../extension/ldcache-roots.js";
 
@@ -76,6 +77,29 @@ describe("planOverlay", () => {
     expect(plan.order).toEqual(["nvidia-p2p", "glibc", "nvidia-container-toolkit", "btrfs"]);
     expect(plan.reordered).toBe(true);
     expect(plan.verdicts.every((v) => v.missing.length === 0)).toBe(true);
+  });
+
+  it("judges 12 extensions as the imager stacks them and gives the input order that keeps the toolkit on top", () => {
+    // glibc handed in at input 2, the toolkit at 10: directory "10" sorts before "2", so glibc would win.
+    const given = ["nvidia-p2p", "a", "glibc", "b", "c", "d", "e", "f", "g", "h", "nvidia-container-toolkit", "i"];
+    const plan = planOverlay(given, caches, libraries);
+    expect(plan.resorted).toEqual([
+      ...["nvidia-p2p", "a", "nvidia-container-toolkit", "i", "glibc"],
+      ...["b", "c", "d", "e", "f", "g", "h"],
+    ]);
+    expect(plan.reordered).toBe(true);
+    expect(plan.verdicts.every((v) => v.missing.length === 0)).toBe(true);
+    const stackedFromInput = imagerStackOrder(plan.input.length).map((i) => plan.input[i]);
+    expect(stackedFromInput).toEqual(plan.order);
+    expect(plan.order.indexOf("nvidia-container-toolkit")).toBeGreaterThan(plan.order.indexOf("glibc"));
+  });
+
+  it("keeps an input order of 12 already arranged for the sort", () => {
+    const given = ["nvidia-p2p", "glibc", ..."abcdefghi", "nvidia-container-toolkit"];
+    const plan = planOverlay(imagerInputOrder(given), caches, libraries);
+    expect(plan.resorted).toEqual(given);
+    expect(plan.order).toEqual(given);
+    expect(plan.reordered).toBe(false);
   });
 
   it("generates a cache of every layer's entries when no shipped cache is complete; ldconfig -p reads it", () => {
