@@ -6,6 +6,7 @@
  * so the plan judges the stacking the node will see and gives the input order that produces the stacking it wants.
  */
 import type { LdCacheEntryFields } from "../formats/ldcache/entry.js";
+import { imagerInputOrder, imagerStackOrder } from "../talos/layer-order.js";
 import {
   type CacheVerdict,
   judgeLdCaches,
@@ -13,7 +14,6 @@ import {
   type LayerLibrary,
   type MissingLibrary,
 } from "../talos/overlay.js";
-import { imagerInputOrder, imagerStackOrder } from "../talos/layer-order.js";
 
 /** The name the generated cache layer goes by in a plan. */
 export const GENERATED_CACHE_LAYER = "ld-so-cache";
