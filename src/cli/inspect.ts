@@ -14,9 +14,12 @@ import type { EntryType, FsEntry, FsTree } from "../image/tree.js";
 import { FormatError, LimitError } from "../io/errors.js";
 import { EXIT_INPUT, EXIT_OK } from "../report/exit.js";
 import type { Command } from "./command.js";
+import { describePe, isPeImage, peLines } from "./inspect-uki.js";
 
 /** An initramfs in a compressed layer is read into memory to be split; Talos' are tens of MiB. */
 const MAX_INITRAMFS = 1 << 30;
+/** A UKI carries its kernel and initramfs: the same order of size. */
+const MAX_PE = 1 << 30;
 
 const TYPE_CHAR: Record<EntryType, string> = {
   file: "-",
@@ -210,6 +213,15 @@ async function report(file: string, path: string | undefined, json: boolean, pla
     const entry = tree.get(path);
     if (entry === undefined) throw new UsageError(`${file}: no ${path} in the image`);
     if (entry.content !== undefined && isInitramfs(entry.path)) return await initramfsReport(image, tree, entry, json);
+    if (entry.content !== undefined && entry.type === "file") {
+      const src = await imageFileSource(image, tree, entry.path, MAX_PE);
+      if (await isPeImage(src)) {
+        const pe = await describePe(src);
+        return json
+          ? JSON.stringify({ ...imageJson(image), path: entry.path, layer: entry.layer, pe }, null, 2)
+          : [...imageHeader(image), "", ...entryLines(image, [entry]), ...peLines(pe)].join("\n");
+      }
+    }
     const entries = [entry, ...(entry.type === "dir" ? tree.children(entry.path) : [])];
     return json
       ? JSON.stringify({ ...imageJson(image), path, entries: entries.map((e) => entryJson(image, e)) }, null, 2)
@@ -230,7 +242,9 @@ export const inspect: Command = {
     "every path of the flattened image, sorted: mode, uid/gid, size (major,minor for devices), the layer",
     "that provides it (index:digest) and the lower layers it shadows. With PATH, that entry and, for a",
     "directory, its children; for an initramfs (e.g. /usr/install/amd64/initramfs.xz), its segments",
-    "(compression, offset, length) and each segment's cpio entries.",
+    "(compression, offset, length) and each segment's cpio entries; for a PE image (a UKI such as",
+    "/usr/install/amd64/vmlinuz.efi, or systemd-boot.efi), its sections, Authenticode signatures (signer, and",
+    "whether each verifies) and its .cmdline, .uname and .osrel.",
     "",
     "  --json       one JSON document instead of text",
     `  --platform   the image to take from a multi-platform index (default ${platformText(DEFAULT_PLATFORM)});`,

@@ -20,13 +20,14 @@ export interface Uki {
   readonly text: ReadonlyMap<string, string>;
 }
 
-export async function readUki(src: ByteSource): Promise<Uki> {
-  const header = await readPeHeader(src);
-  const linux = findSection(header, ".linux");
-  if (linux === undefined) throw new FormatError(src.name, 0, "UKI sections", "a .linux section", "none");
-  const initrd = findSection(header, ".initrd");
+/** The named sections present, as text (NULs at the end dropped), each at most MAX_TEXT bytes. */
+export async function readTextSections(
+  src: ByteSource,
+  header: PeHeader,
+  names: readonly string[],
+): Promise<Map<string, string>> {
   const text = new Map<string, string>();
-  for (const name of TEXT_SECTIONS) {
+  for (const name of names) {
     const section = findSection(header, name);
     if (section === undefined) continue;
     const body = sectionSource(src, section);
@@ -41,6 +42,15 @@ export async function readUki(src: ByteSource): Promise<Uki> {
     }
     text.set(name, new TextDecoder().decode(await body.read(0, body.size, `section ${name}`)).replace(/\0+$/, ""));
   }
+  return text;
+}
+
+export async function readUki(src: ByteSource): Promise<Uki> {
+  const header = await readPeHeader(src);
+  const linux = findSection(header, ".linux");
+  if (linux === undefined) throw new FormatError(src.name, 0, "UKI sections", "a .linux section", "none");
+  const initrd = findSection(header, ".initrd");
+  const text = await readTextSections(src, header, TEXT_SECTIONS);
   return {
     header,
     linux: sectionSource(src, linux),
