@@ -11,17 +11,30 @@ const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean =>
 
 const list = (xs: Iterable<string>): string => [...xs].sort().join(", ");
 
+/** What choosing a module's expected copy needs of its artifact, computed once per artifact. */
+interface CopyContext {
+  readonly order: ReadonlyMap<string, number>;
+  /** The full paths modules.dep lists, when the artifact has one. */
+  readonly depPaths?: ReadonlySet<string>;
+}
+
+function copyContext(artifact: ArtifactFact): CopyContext {
+  const dep = artifact.modulesDep;
+  return {
+    order: new Map(artifact.layers.map((l, i) => [l.name, i])),
+    ...(dep === undefined ? {} : { depPaths: new Set(dep.paths.map((p) => `/usr/lib/modules/${dep.release}/${p}`)) }),
+  };
+}
+
 /**
  * The copy whose aliases modules.alias should carry: the topmost one (the extension's, as TE3002 expects it to
  * be loaded), unless every copy is the base image's, where modules.dep's choice stands.
  */
-function expectedCopy(artifact: ArtifactFact, copies: readonly ModuleFact[]): ModuleFact {
-  const order = new Map(artifact.layers.map((l, i) => [l.name, i]));
-  const sorted = [...copies].sort((a, b) => (order.get(a.layer) ?? 0) - (order.get(b.layer) ?? 0));
+function expectedCopy(ctx: CopyContext, copies: readonly ModuleFact[]): ModuleFact {
+  const sorted = [...copies].sort((a, b) => (ctx.order.get(a.layer) ?? 0) - (ctx.order.get(b.layer) ?? 0));
   const top = sorted[sorted.length - 1] as ModuleFact;
-  const dep = artifact.modulesDep;
-  if (top.layer !== "rootfs" || dep === undefined) return top;
-  const listed = new Set(dep.paths.map((p) => `/usr/lib/modules/${dep.release}/${p}`));
+  const listed = ctx.depPaths;
+  if (top.layer !== "rootfs" || listed === undefined) return top;
   return sorted.find((c) => listed.has(c.path)) ?? top;
 }
 
@@ -46,11 +59,17 @@ export const staleModulesAlias: Check<VerifyModel> = {
         listed.set(name, (listed.get(name) ?? new Set()).add(alias));
       }
       const byName = new Map<string, ModuleFact[]>();
-      for (const m of artifact.modules) byName.set(depmodName(m), [...(byName.get(depmodName(m)) ?? []), m]);
+      for (const m of artifact.modules) {
+        const name = depmodName(m);
+        const copies = byName.get(name);
+        if (copies === undefined) byName.set(name, [m]);
+        else copies.push(m);
+      }
+      const ctx = copyContext(artifact);
       const at = { artifact: artifact.file, path: index.location };
       const findings = [];
       for (const [name, copies] of [...byName].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        const want = expectedCopy(artifact, copies);
+        const want = expectedCopy(ctx, copies);
         const expected = new Set(want.aliases);
         const got = listed.get(name) ?? new Set<string>();
         if (sameSet(expected, got)) continue;
