@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PLATFORM } from "../../src/formats/oci/archive.js";
 import { exitCode, runChecks } from "../../src/report/check.js";
+import { imagerStackOrder } from "../../src/talos/layer-order.js";
 import { checks } from "../../verify/checks/index.js";
 import { loadModel } from "../../verify/load.js";
 import type { Role } from "../../verify/model.js";
@@ -111,6 +112,28 @@ describe("talos-ext verify on an installer", () => {
       /maps pci:v000010DEd\*sv\*sd\*bc03sc00i00\* to nvidia, aliases of rootfs:.*updates\/nvidia\.ko \(version 580\.00\.01.* and lacks pci:v000010DEd\*sv\*sd\*bc03sc\*i00\*/,
     );
     expect(byCode.TE3003?.path).toMatch(/!modules\.dep\.sqsh!\/usr\/lib\/modules\/[^/]+\/modules\.alias$/);
+  });
+
+  it("12 extensions in Talos 1.10's layer naming: judged in the stacking the imager wrote, and the input order that fixes it", async () => {
+    const { model, result } = await verify("many-extensions");
+    const installer = model.artifacts[0];
+    // extensions.yaml lists the layers 0, 1, 10, 11, 2, ...: the toolkit (input 10) below glibc (input 2).
+    expect(installer?.layers.map((l) => l.name).slice(0, 6)).toEqual([
+      "rootfs",
+      "nvidia-p2p",
+      "filler-1",
+      "nvidia-container-toolkit-production",
+      "filler-11",
+      "glibc",
+    ]);
+    expect(result.findings.map((f) => f.code)).toEqual(["TE4002"]);
+    const message = result.findings[0]?.message ?? "";
+    const fix = /Order that fixes it: ([^.]+(?:\.dep)?)\./.exec(message)?.[1]?.split(", ") ?? [];
+    const input = /hand them to it as ([^.]+)\.$/.exec(message)?.[1]?.split(", ") ?? [];
+    expect(input).toHaveLength(12);
+    // What the imager stacks from that input order is the fixing order, between the rootfs and modules.dep.
+    expect(imagerStackOrder(12).map((i) => input[i])).toEqual(fix.slice(1, -1));
+    expect(fix.indexOf("nvidia-container-toolkit-production")).toBeGreaterThan(fix.indexOf("glibc"));
   });
 
   it("a kernel from another build: one TE1002 per layer, a count and examples, every module in the details", async () => {

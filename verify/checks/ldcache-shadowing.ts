@@ -1,6 +1,21 @@
 import { type Check, findingOf } from "../../src/report/check.js";
+import { imagerInputOrder } from "../../src/talos/layer-order.js";
 import { judgeLdCaches } from "../../src/talos/overlay.js";
 import type { VerifyModel } from "../model.js";
+
+/** The layers the imager adds itself, below and above the extensions it is given. */
+const IMAGER_LAYERS = new Set(["rootfs", "modules.dep"]);
+
+/**
+ * How to get a stacking from the imager: from 11 extensions on it does not stack them in the order given
+ * (talos/layer-order), so the order to hand it is said when it differs from the stacking.
+ */
+function inputHint(stacking: readonly string[]): string {
+  const exts = stacking.filter((n) => !IMAGER_LAYERS.has(n));
+  const input = imagerInputOrder(exts);
+  if (input.every((n, i) => n === exts[i])) return "";
+  return ` The imager stacks ${exts.length} extensions in the string order of their indices (0, 1, 10, 11, 2, ...): hand them to it as ${input.join(", ")}.`;
+}
 
 export const ldcacheShadowing: Check<VerifyModel> = {
   code: "TE4002",
@@ -24,7 +39,7 @@ export const ldcacheShadowing: Check<VerifyModel> = {
           .filter((v) => v.missing.length > 0)
           .map((v) => {
             const lost = v.shadowed.map((s) => `${s.layer}'s entries ${s.lost.join(", ")}`).join("; ");
-            const order = v.fixOrder ? ` Order that fixes it: ${v.fixOrder.join(", ")}.` : "";
+            const order = v.fixOrder ? ` Order that fixes it: ${v.fixOrder.join(", ")}.${inputHint(v.fixOrder)}` : "";
             return findingOf(this, {
               artifact: artifact.file,
               path: v.path,
