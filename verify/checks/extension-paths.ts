@@ -1,7 +1,7 @@
 import { type Check, findingOf } from "../../src/report/check.js";
 import { checkExtensionTree, type TreeEntryKind } from "../../src/talos/rules.js";
 import type { VerifyModel } from "../model.js";
-import { talosVersionOf, userExtensions } from "./extensions.js";
+import { talosVersionOf, userExtensions } from "./utils/extensions.js";
 
 /** The readers' entry types in the words of Talos' rules (a hard link is a regular file to them). */
 const treeKind = (type: string): TreeEntryKind =>

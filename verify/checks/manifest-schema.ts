@@ -2,7 +2,7 @@ import { stringify } from "yaml";
 import { type Check, findingOf } from "../../src/report/check.js";
 import { formatManifestIssue, parseManifest } from "../../src/talos/manifest.js";
 import type { VerifyModel } from "../model.js";
-import { userExtensions } from "./extensions.js";
+import { userExtensions } from "./utils/extensions.js";
 
 export const manifestSchema: Check<VerifyModel> = {
   code: "TE5001",

@@ -1,7 +1,7 @@
 import { type Check, findingOf } from "../../src/report/check.js";
 import { checkCompatibility } from "../../src/talos/rules.js";
 import type { VerifyModel } from "../model.js";
-import { talosVersionOf, userExtensions } from "./extensions.js";
+import { talosVersionOf, userExtensions } from "./utils/extensions.js";
 
 export const talosCompatibility: Check<VerifyModel> = {
   code: "TE5002",

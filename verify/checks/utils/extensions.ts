@@ -1,6 +1,6 @@
 /** Shared by the manifest checks: every extension of every artifact, the Talos version judged against, and
  * whether it is the imager's own generated modules.dep layer (which carries no manifest of a user's). */
-import type { ArtifactFact, ExtensionFact, VerifyModel } from "../model.js";
+import type { ArtifactFact, ExtensionFact, VerifyModel } from "../../model.js";
 
 export const talosVersionOf = (model: VerifyModel): string | undefined =>
   model.artifacts.find((a) => a.talosVersion !== undefined)?.talosVersion;
