@@ -5,10 +5,8 @@ import type { ArtifactFact, ExtensionFact, VerifyModel } from "../../model.js";
 export const talosVersionOf = (model: VerifyModel): string | undefined =>
   model.artifacts.find((a) => a.talosVersion !== undefined)?.talosVersion;
 
-const isGenerated = (e: ExtensionFact): boolean => {
-  const m = e.metadata as { name?: unknown; author?: unknown } | undefined;
-  return m?.name === "modules.dep" && m.author === "Talos Machinery";
-};
+const isGenerated = (e: ExtensionFact): boolean =>
+  e.manifest?.metadata.name === "modules.dep" && e.manifest.metadata.author === "Talos Machinery";
 
 export function* userExtensions(model: VerifyModel): Generator<{ artifact: ArtifactFact; extension: ExtensionFact }> {
   for (const artifact of model.artifacts) {
