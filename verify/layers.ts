@@ -59,15 +59,15 @@ export function treeLayer(tree: FsTree, prefix: string, kind: LayerKind, descrip
       }
       for (const [index, held] of [...byLayer].sort(([a], [b]) => a - b)) {
         for await (const { entry, body } of (tree.layers[index] as Layer).contents([...held.keys()])) {
-          const [first, ...links] = held.get(entry) as Entry[];
-          if (links.length === 0) {
-            yield { entry: first as Entry, body: counted(body, counter) };
+          const paths = held.get(entry) as Entry[];
+          if (paths.length === 1) {
+            yield { entry: paths[0] as Entry, body: counted(body, counter) };
             continue;
           }
           // Hard links share one body, and a body streams once: it is held for them.
           const chunks: Uint8Array[] = [];
           for await (const part of body) chunks.push(part);
-          for (const e of held.get(entry) as Entry[]) yield { entry: e, body: counted(replay(chunks), counter) };
+          for (const e of paths) yield { entry: e, body: counted(replay(chunks), counter) };
         }
       }
     },
