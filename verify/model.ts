@@ -4,6 +4,9 @@
  */
 
 import type { ModParam } from "../src/formats/elf/modinfo.js";
+import type { Certificate } from "../src/formats/x509/index.js";
+import type { Entry } from "../src/io/entry.js";
+import type { Manifest, ManifestIssue } from "../src/talos/manifest.js";
 import type { LayerCache, LayerLibrary, OverlayLayer } from "../src/talos/overlay.js";
 
 /** The links of the signing chain, in the order the key travels through them. */
@@ -73,12 +76,17 @@ export interface ExtensionFact {
   readonly location: string;
   /** The layer file (`001.glibc.sqsh`), or the extension image's file. */
   readonly image: string;
-  /** The manifest metadata as it was found (validated by the manifest check). */
-  readonly metadata: unknown;
-  /** The manifest's own text and file name, where the artifact carries one (an extension image does). */
-  readonly manifest?: { readonly file: string; readonly text: string };
-  /** Every entry of its rootfs, with type and mode, for the path rules. */
-  readonly entries: readonly { readonly path: string; readonly type: string; readonly mode: number }[];
+  /**
+   * The manifest as Talos reads it; absent when Talos refuses it. An installer keeps only the metadata (in
+   * extensions.yaml), read as the manifest it came from.
+   */
+  readonly manifest?: Manifest;
+  /** What reading the manifest found, in file order. */
+  readonly issues: readonly ManifestIssue[];
+  /** The manifest file, where the artifact carries one (an extension image does): the issues point into it. */
+  readonly manifestFile?: string;
+  /** Every entry of its rootfs (its root excepted), for the path rules. */
+  readonly entries: readonly Entry[];
 }
 
 export interface ModprobeFact {
@@ -132,6 +140,10 @@ export interface VerifyModel {
   readonly artifacts: readonly ArtifactFact[];
   /** The kernel modules are judged against: the installer's, else the first kernel in chain order. */
   readonly kernel?: KernelFact;
+}
+
+export function certFact(c: Certificate): CertFact {
+  return { subject: c.subject, issuer: c.issuer, serial: c.serial, key: c.key, ...(c.skid ? { skid: c.skid } : {}) };
 }
 
 /** `signer` / `sig_key` of a certificate, as modinfo would print them for a module it signed. */

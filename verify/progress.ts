@@ -1,8 +1,9 @@
 /**
- * What the loader reports while it reads, and the one-line display `talos-ext verify` keeps on a terminal's
- * stderr: bytes read of the total and the artifact (and member) being read. Off a terminal nothing is written,
- * so logs and pipes see only the report.
+ * What the loader reports while it reads, the tally it keeps of each input's bytes, and the one-line display
+ * `talos-ext verify` keeps on a terminal's stderr: bytes read of the total and the artifact (and member) being
+ * read. Off a terminal nothing is written, so logs and pipes see only the report.
  */
+import type { ByteSource } from "../src/io/source.js";
 
 /** The loader's side: bytes are counted against the sum of the inputs' file sizes. */
 export interface Progress {
@@ -81,4 +82,57 @@ export function terminalProgress(stream: ProgressStream, now: () => number = Dat
       if (drawn) stream.write("\r\x1b[K");
     },
   };
+}
+
+/** One input's share of the tally. */
+export interface Counter {
+  at(location: string): void;
+  read(bytes: number): void;
+  finish(): void;
+}
+
+/** Bytes taken out of each input, for the progress display; a no-op without one. */
+export class Tally {
+  private readonly done: number[];
+  constructor(
+    private readonly sizes: readonly number[],
+    private readonly progress: Progress | undefined,
+  ) {
+    this.done = sizes.map(() => 0);
+    progress?.start(sizes.reduce((a, b) => a + b, 0));
+  }
+  /** The counter of input `i`: what it reads counts up to that input's size, no further. */
+  input(i: number): Counter {
+    const size = this.sizes[i] as number;
+    const report = () => this.progress?.reached(this.done.reduce((a, b) => a + b, 0));
+    return {
+      at: (location) => this.progress?.at(location),
+      read: (bytes) => {
+        this.done[i] = Math.min(size, (this.done[i] as number) + bytes);
+        report();
+      },
+      finish: () => {
+        this.done[i] = size;
+        report();
+      },
+    };
+  }
+}
+
+/** A source whose reads count as progress. */
+export class CountingSource implements ByteSource {
+  readonly name: string;
+  readonly size: number;
+  constructor(
+    private readonly inner: ByteSource,
+    private readonly counter: Counter,
+  ) {
+    this.name = inner.name;
+    this.size = inner.size;
+  }
+  async read(offset: number, length: number, what: string): Promise<Uint8Array> {
+    const bytes = await this.inner.read(offset, length, what);
+    this.counter.read(length);
+    return bytes;
+  }
 }

@@ -21,16 +21,12 @@ interface Extension {
 
 async function readExtension(file: string): Promise<Extension> {
   const [artifact] = (await loadModel([{ role: "extension", file }])).artifacts;
-  const meta = (artifact?.extensions[0]?.metadata ?? {}) as {
-    name?: unknown;
-    compatibility?: { talos?: { version?: unknown } };
-  };
-  const name = typeof meta.name === "string" && meta.name !== "" ? meta.name : basename(file);
-  const constraint = meta.compatibility?.talos?.version;
+  const meta = artifact?.extensions[0]?.manifest?.metadata;
+  const name = meta?.name || basename(file);
   return {
     file,
     name,
-    constraint: typeof constraint === "string" ? constraint : "",
+    constraint: meta?.compatibility.talos.version ?? "",
     caches: (artifact?.caches ?? []).map((c) => ({ ...c, layer: name })),
     libraries: (artifact?.libraries ?? []).map((l) => ({ ...l, layer: name })),
   };

@@ -72,3 +72,33 @@ export function initramfsSegmentLayer(src: ByteSource, seg: SegmentBounds): Laye
     },
   };
 }
+
+/**
+ * The regular files of one segment that `want` picks by path, with their content, in one pass: entries() and
+ * then contents() would decode a compressed segment twice. A hard-link group is the member that carries its
+ * bytes (or, when none does, its first member, empty), as entries() gives it.
+ */
+export async function* segmentFiles(
+  src: ByteSource,
+  seg: SegmentBounds,
+  want: (path: string) => boolean,
+): AsyncGenerator<LayerContent> {
+  const description = `${src.name}!segment ${seg.index}`;
+  const empty = new Map<string, Entry>();
+  for await (const { entry, body } of segmentEntries(src, seg)) {
+    if (entry.type !== "file") continue;
+    const e = layerEntry(entry, description);
+    const key = `${entry.devmajor}:${entry.devminor}:${entry.ino}`;
+    if (entry.nlink > 1 && entry.size === 0) {
+      if (!empty.has(key)) empty.set(key, e);
+      continue;
+    }
+    if (entry.nlink > 1) empty.delete(key);
+    if (want(e.path)) yield { entry: e, body };
+  }
+  for (const e of empty.values()) if (want(e.path)) yield { entry: e, body: noBytes() };
+}
+
+async function* noBytes(): AsyncGenerator<Uint8Array> {
+  yield* [];
+}

@@ -154,12 +154,21 @@ function typeMessage(issue: z.core.$ZodIssue): string {
   return `cannot unmarshal ${found} into ${issue.expected === "object" ? "a mapping" : "a string"}`;
 }
 
+type Issue = (place: Place, key: string, message: string, rejectedBy: ManifestRejection) => void;
+
+function collector(file: string): { issues: ManifestIssue[]; issue: Issue } {
+  const issues: ManifestIssue[] = [];
+  return {
+    issues,
+    issue: (place, key, message, rejectedBy) =>
+      issues.push({ file, line: place.line, column: place.column, key, message, rejectedBy }),
+  };
+}
+
 /** Parses and checks one manifest; never throws for bad input. */
 export function parseManifest(source: string, file: string): ManifestParse {
   const lines = new LineCounter();
-  const issues: ManifestIssue[] = [];
-  const issue = (place: Place, key: string, message: string, rejectedBy: ManifestRejection) =>
-    issues.push({ file, line: place.line, column: place.column, key, message, rejectedBy });
+  const { issues, issue } = collector(file);
 
   // Talos decodes only the first document; later ones are never read.
   const docs = parseAllDocuments(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -175,9 +184,23 @@ export function parseManifest(source: string, file: string): ManifestParse {
     }
     return { issues };
   }
-
   const decoder = new Decoder(doc, lines);
-  const plain = decoder.decode(doc.contents, "");
+  return judge(decoder, decoder.decode(doc.contents, ""), file);
+}
+
+/**
+ * The manifest an installer keeps of an extension: the `metadata` node of its entry in extensions.yaml (the
+ * imager copies it there from the manifest), judged as the manifest `version: v1alpha1` with that metadata.
+ * `doc` and `lines` are the parsed extensions.yaml, so issues point into it.
+ */
+export function parseListedMetadata(doc: Document, lines: LineCounter, metadata: unknown, file: string): ManifestParse {
+  const decoder = new Decoder(doc, lines);
+  return judge(decoder, { version: "v1alpha1", metadata: decoder.decode(metadata, "metadata") }, file);
+}
+
+/** The schema and the imager's and validator's rules over a decoded manifest. */
+function judge(decoder: Decoder, plain: Plain, file: string): ManifestParse {
+  const { issues, issue } = collector(file);
   const parsed = manifestSchema.safeParse(plain ?? {}, { reportInput: true });
   if (!parsed.success) {
     for (const zi of parsed.error.issues) {

@@ -4,13 +4,13 @@
  * so when two layers ship the same path the later layer wins (siderolabs/talos internal/app/init, mountRootFS).
  */
 import type { LdCacheEntryFields } from "../formats/ldcache/entry.js";
-
-export type OverlayEntryType = "file" | "dir" | "symlink" | "other";
+import type { Entry } from "../io/entry.js";
 
 /** One layer, bottom to top; `name` is what a user calls it (the extension's name, or `rootfs`). */
 export interface OverlayLayer {
   readonly name: string;
-  readonly paths: ReadonlyMap<string, OverlayEntryType>;
+  /** What the layer ships, each path once. */
+  readonly entries: readonly Pick<Entry, "path" | "type">[];
 }
 
 export interface PathConflict {
@@ -24,7 +24,7 @@ export interface PathConflict {
 export function pathConflicts(layers: readonly OverlayLayer[]): PathConflict[] {
   const providers = new Map<string, string[]>();
   for (const layer of layers) {
-    for (const [path, type] of layer.paths) {
+    for (const { path, type } of layer.entries) {
       if (type === "dir") continue;
       const list = providers.get(path);
       if (list === undefined) providers.set(path, [layer.name]);

@@ -5,6 +5,7 @@
  * first release tag whose tree carries that state; releases are ordered by semver, pre-releases included,
  * because several changes landed at an alpha, beta or rc tag (and some were backported before a release).
  */
+import type { Entry, EntryType } from "../io/entry.js";
 import {
   compareSemver,
   coreVersion,
@@ -210,16 +211,14 @@ export function talosRules(version: string): TalosRules {
   };
 }
 
-export type TreeEntryKind = "file" | "dir" | "symlink" | "char-device" | "block-device" | "fifo" | "socket";
+/**
+ * One entry of an extension's rootfs, as a SquashFS or tar reader sees it: the path is absolute inside the
+ * rootfs, e.g. `/usr/lib/modules/6.12.0-talos/extra/nvidia.ko`.
+ */
+export type TreeEntry = Pick<Entry, "path" | "type" | "mode">;
 
-/** One entry of an extension's rootfs, as a SquashFS or tar reader sees it. */
-export interface TreeEntry {
-  /** Absolute path inside the extension's rootfs, e.g. `/usr/lib/modules/6.12.0-talos/extra/nvidia.ko`. */
-  readonly path: string;
-  readonly kind: TreeEntryKind;
-  /** Permission bits (`mode & 0o7777`). */
-  readonly mode: number;
-}
+/** How a finding names a device type. */
+const SPECIAL_NAMES: Partial<Record<EntryType, string>> = { char: "char-device", block: "block-device" };
 
 export type TreeRule = "allowed-path" | "special-file" | "world-writable";
 
@@ -246,12 +245,14 @@ export function checkExtensionTree(entries: Iterable<TreeEntry>, talosVersion: s
   for (const e of entries) {
     if (!e.path.startsWith("/")) throw new TypeError(`extension tree path must be absolute: ${JSON.stringify(e.path)}`);
     const quoted = JSON.stringify(e.path);
-    if (e.kind !== "symlink" && (e.mode & 0o002) !== 0) {
+    if (e.type !== "symlink" && (e.mode & 0o002) !== 0) {
       out.push({ path: e.path, rule: "world-writable", message: `world-writeable files are not allowed: ${quoted}` });
     }
-    if (e.kind === "dir") continue;
-    if (e.kind !== "file" && e.kind !== "symlink") {
-      out.push({ path: e.path, rule: "special-file", message: `special files are not allowed: ${quoted} (${e.kind})` });
+    if (e.type === "dir") continue;
+    // A hard link is a regular file to Talos' walk.
+    if (e.type !== "file" && e.type !== "hardlink" && e.type !== "symlink") {
+      const kind = SPECIAL_NAMES[e.type] ?? e.type;
+      out.push({ path: e.path, rule: "special-file", message: `special files are not allowed: ${quoted} (${kind})` });
       continue;
     }
     // Plain string prefixes, as Talos compares them: `/usr/localx` passes under `/usr/local`.

@@ -128,17 +128,17 @@ describe("pathConflicts", () => {
     const layers = [
       {
         name: "glibc",
-        paths: new Map([
-          [CACHE, "file" as const],
-          ["/usr/local", "dir" as const],
-        ]),
+        entries: [
+          { path: CACHE, type: "file" as const },
+          { path: "/usr/local", type: "dir" as const },
+        ],
       },
       {
         name: "nvidia-container-toolkit",
-        paths: new Map([
-          [CACHE, "file" as const],
-          ["/usr/local", "dir" as const],
-        ]),
+        entries: [
+          { path: CACHE, type: "file" as const },
+          { path: "/usr/local", type: "dir" as const },
+        ],
       },
     ];
     expect(pathConflicts(layers)).toEqual([

@@ -3,11 +3,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import type { EntryType } from "../../src/io/entry.js";
 import {
   checkCompatibility,
   checkExtensionTree,
   type TreeEntry,
-  type TreeEntryKind,
   talosRules,
   trimConstraint,
 } from "../../src/talos/rules.js";
@@ -16,8 +16,8 @@ import { SemverError } from "../../src/talos/semver.js";
 // Expected lists and messages are those of siderolabs/talos at the named tags
 // (pkg/machinery/extensions/extensions.go, validate.go and extensions_test.go).
 
-const file = (path: string, mode = 0o644): TreeEntry => ({ path, kind: "file", mode });
-const dir = (path: string): TreeEntry => ({ path, kind: "dir", mode: 0o755 });
+const file = (path: string, mode = 0o644): TreeEntry => ({ path, type: "file", mode });
+const dir = (path: string): TreeEntry => ({ path, type: "dir", mode: 0o755 });
 
 describe("talosRules", () => {
   it("takes the AllowedPaths list of the release, pre-releases included", () => {
@@ -108,7 +108,7 @@ describe("checkExtensionTree rules", () => {
   });
 
   it("checks symlinks against the allowed roots like files, and never as world-writable", () => {
-    const link: TreeEntry = { path: "/usr/bin/tool", kind: "symlink", mode: 0o777 };
+    const link: TreeEntry = { path: "/usr/bin/tool", type: "symlink", mode: 0o777 };
     expect(checkExtensionTree([link], "v1.13.0")).toEqual([
       { path: "/usr/bin/tool", rule: "allowed-path", message: 'path "/usr/bin/tool" is not allowed in extensions' },
     ]);
@@ -116,9 +116,14 @@ describe("checkExtensionTree rules", () => {
   });
 
   it("refuses special files, reported once, and world-writable entries, directories included", () => {
-    const specials: TreeEntryKind[] = ["char-device", "block-device", "fifo", "socket"];
-    for (const kind of specials) {
-      expect(checkExtensionTree([{ path: "/dev/x", kind, mode: 0o600 }], "v1.13.0")).toEqual([
+    const specials: [EntryType, string][] = [
+      ["char", "char-device"],
+      ["block", "block-device"],
+      ["fifo", "fifo"],
+      ["socket", "socket"],
+    ];
+    for (const [type, kind] of specials) {
+      expect(checkExtensionTree([{ path: "/dev/x", type, mode: 0o600 }], "v1.13.0")).toEqual([
         { path: "/dev/x", rule: "special-file", message: `special files are not allowed: "/dev/x" (${kind})` },
       ]);
     }
@@ -142,12 +147,12 @@ describe("checkExtensionTree on a tree made by coreutils and listed by find", ()
   const root = mkdtempSync(join(tmpdir(), "talos-ext-tree-"));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  const kinds: Record<string, TreeEntryKind> = {
+  const kinds: Record<string, EntryType> = {
     f: "file",
     d: "dir",
     l: "symlink",
-    c: "char-device",
-    b: "block-device",
+    c: "char",
+    b: "block",
     p: "fifo",
     s: "socket",
   };
@@ -158,8 +163,8 @@ describe("checkExtensionTree on a tree made by coreutils and listed by find", ()
       .trim()
       .split("\n")
       .map((line) => {
-        const [type, mode, path] = line.split(" ") as [string, string, string];
-        return { path, kind: kinds[type] as TreeEntryKind, mode: Number.parseInt(mode, 8) };
+        const [kind, mode, path] = line.split(" ") as [string, string, string];
+        return { path, type: kinds[kind] as EntryType, mode: Number.parseInt(mode, 8) };
       });
   }
 
@@ -179,7 +184,7 @@ describe("checkExtensionTree on a tree made by coreutils and listed by find", ()
     execFileSync("mkfifo", [at("usr/local/lib/pipe")]);
 
     const tree = listTree();
-    expect(tree.find((e) => e.path === "/usr/local/lib/pipe")?.kind).toBe("fifo");
+    expect(tree.find((e) => e.path === "/usr/local/lib/pipe")?.type).toBe("fifo");
     expect(checkExtensionTree(tree, "v1.13.0")).toEqual([
       { path: "/boot/vmlinuz", rule: "allowed-path", message: 'path "/boot/vmlinuz" is not allowed in extensions' },
       {

@@ -1,6 +1,6 @@
 import { type Check, findingOf } from "../../src/report/check.js";
 import { certIdentity, type VerifyModel } from "../model.js";
-import { allModules } from "./signatures.js";
+import { allModules } from "./utils/signatures.js";
 
 export const badSignature: Check<VerifyModel> = {
   code: "TE1003",

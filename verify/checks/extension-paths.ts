@@ -1,17 +1,7 @@
 import { type Check, findingOf } from "../../src/report/check.js";
-import { checkExtensionTree, type TreeEntryKind } from "../../src/talos/rules.js";
+import { checkExtensionTree } from "../../src/talos/rules.js";
 import type { VerifyModel } from "../model.js";
-import { talosVersionOf, userExtensions } from "./extensions.js";
-
-/** The readers' entry types in the words of Talos' rules (a hard link is a regular file to them). */
-const treeKind = (type: string): TreeEntryKind =>
-  type === "char"
-    ? "char-device"
-    : type === "block"
-      ? "block-device"
-      : type === "hardlink"
-        ? "file"
-        : (type as TreeEntryKind);
+import { talosVersionOf, userExtensions } from "./utils/extensions.js";
 
 export const extensionPaths: Check<VerifyModel> = {
   code: "TE5003",
@@ -25,10 +15,7 @@ export const extensionPaths: Check<VerifyModel> = {
     const talos = talosVersionOf(model);
     if (talos === undefined) return [];
     return [...userExtensions(model)].flatMap(({ artifact, extension }) =>
-      checkExtensionTree(
-        extension.entries.map((e) => ({ path: e.path, kind: treeKind(e.type), mode: e.mode & 0o7777 })),
-        talos,
-      ).map((v) =>
+      checkExtensionTree(extension.entries, talos).map((v) =>
         findingOf(this, { artifact: artifact.file, path: `${extension.location}!${v.path}`, message: v.message }),
       ),
     );

@@ -1,6 +1,6 @@
 import { type Check, findingOf } from "../../src/report/check.js";
 import type { VerifyModel } from "../model.js";
-import { allModules } from "./signatures.js";
+import { allModules } from "./utils/signatures.js";
 
 /**
  * The kernel's CONFIG_MODULE_SIG_HASH is not in the image; the in-tree modules its own build signed (trusted

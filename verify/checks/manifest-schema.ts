@@ -1,8 +1,7 @@
-import { stringify } from "yaml";
 import { type Check, findingOf } from "../../src/report/check.js";
-import { formatManifestIssue, parseManifest } from "../../src/talos/manifest.js";
+import { formatManifestIssue } from "../../src/talos/manifest.js";
 import type { VerifyModel } from "../model.js";
-import { userExtensions } from "./extensions.js";
+import { userExtensions } from "./utils/extensions.js";
 
 export const manifestSchema: Check<VerifyModel> = {
   code: "TE5001",
@@ -14,20 +13,17 @@ export const manifestSchema: Check<VerifyModel> = {
   fix: "Fix manifest.yaml as the message says: version: v1alpha1, and metadata with name, version, author, description and compatibility.talos.version.",
   run(model) {
     return [...userExtensions(model)].flatMap(({ artifact, extension }) => {
-      // An installer keeps only the metadata (in extensions.yaml): judge it as the manifest it came from.
-      const source = extension.manifest ?? {
-        file: extension.location,
-        text: stringify({ version: "v1alpha1", metadata: extension.metadata }),
-      };
+      const file = extension.manifestFile;
       // Only what Talos itself refuses: the extensions repository's own conventions are `talos-ext check`'s.
-      return parseManifest(source.text, source.file)
-        .issues.filter((i) => i.rejectedBy === "talos")
+      return extension.issues
+        .filter((i) => i.rejectedBy === "talos")
         .map((i) =>
           findingOf(this, {
             artifact: artifact.file,
-            path: extension.manifest?.file ?? extension.location,
-            ...(extension.manifest ? { line: i.line, column: i.column } : {}),
-            message: extension.manifest ? formatManifestIssue(i) : `${i.key ? `${i.key}: ` : ""}${i.message}`,
+            path: file ?? extension.location,
+            // An installer's metadata has no file of its own to point into: the extension's layer is named.
+            ...(file ? { line: i.line, column: i.column } : {}),
+            message: file ? formatManifestIssue(i) : `${i.key ? `${i.key}: ` : ""}${i.message}`,
           }),
         );
     });

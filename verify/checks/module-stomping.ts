@@ -1,6 +1,6 @@
 import { type Check, findingOf } from "../../src/report/check.js";
 import type { VerifyModel } from "../model.js";
-import { describeCopy, moduleCopies } from "./module-copies.js";
+import { describeCopy, moduleCopies } from "./utils/module-copies.js";
 
 export const moduleStomping: Check<VerifyModel> = {
   code: "TE3001",

@@ -1,6 +1,6 @@
 import { type Check, findingOf } from "../../src/report/check.js";
 import type { ArtifactFact, ModuleFact, VerifyModel } from "../model.js";
-import { describeCopy } from "./module-copies.js";
+import { describeCopy } from "./utils/module-copies.js";
 
 /** The name depmod gives a module in its indexes: the file name without `.ko*`, `-` written `_`. */
 const depmodName = (m: ModuleFact): string =>

@@ -1,7 +1,7 @@
 import { type Check, findingOf } from "../../src/report/check.js";
 import { checkCompatibility } from "../../src/talos/rules.js";
 import type { VerifyModel } from "../model.js";
-import { talosVersionOf, userExtensions } from "./extensions.js";
+import { talosVersionOf, userExtensions } from "./utils/extensions.js";
 
 export const talosCompatibility: Check<VerifyModel> = {
   code: "TE5002",
@@ -15,16 +15,15 @@ export const talosCompatibility: Check<VerifyModel> = {
     const talos = talosVersionOf(model);
     if (talos === undefined) return [];
     return [...userExtensions(model)].flatMap(({ artifact, extension }) => {
-      const meta = extension.metadata as { compatibility?: { talos?: { version?: unknown } } } | undefined;
-      const constraint = meta?.compatibility?.talos?.version;
-      if (typeof constraint !== "string") return [];
+      const constraint = extension.manifest?.metadata.compatibility.talos.version;
+      if (constraint === undefined) return [];
       const r = checkCompatibility(constraint, talos);
       // A constraint that does not parse is the manifest check's (TE5001): one fault, one finding.
       return r.status === "incompatible"
         ? [
             findingOf(this, {
               artifact: artifact.file,
-              path: extension.manifest?.file ?? extension.location,
+              path: extension.manifestFile ?? extension.location,
               message: r.message,
             }),
           ]

@@ -1,6 +1,6 @@
 import { type Check, findingOf } from "../../src/report/check.js";
 import type { VerifyModel } from "../model.js";
-import { allModules } from "./signatures.js";
+import { allModules } from "./utils/signatures.js";
 
 export const unsignedModule: Check<VerifyModel> = {
   code: "TE1001",

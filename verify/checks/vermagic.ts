@@ -1,7 +1,7 @@
 import { vermagicMatchesRelease, vermagicRelease } from "../../src/formats/elf/vermagic.js";
 import { type Check, findingOf } from "../../src/report/check.js";
 import type { VerifyModel } from "../model.js";
-import { allModules } from "./signatures.js";
+import { allModules } from "./utils/signatures.js";
 
 export const vermagic: Check<VerifyModel> = {
   code: "TE2001",

@@ -42,7 +42,7 @@ export const installPathNotAllowed: Check<RepoModel> = {
         else {
           const kind = e.kind === "symlink" ? "symlink" : "file";
           const mode = kind === "symlink" ? 0o777 : 0o644;
-          bad = checkExtensionTree([{ path: e.path, kind, mode }], talos.version).some(
+          bad = checkExtensionTree([{ path: e.path, type: kind, mode }], talos.version).some(
             (v) => v.rule === "allowed-path",
           );
         }

@@ -4,7 +4,8 @@
  * not fix that order, so every path shipped by two extensions is a conflict whose winner depends on how the
  * installer is composed.
  */
-import { type OverlayEntryType, type OverlayLayer, pathConflicts } from "../../../talos/overlay.js";
+import type { EntryType } from "../../../io/entry.js";
+import { type OverlayLayer, pathConflicts } from "../../../talos/overlay.js";
 import type { Install } from "../../installs.js";
 import type { Extension, RepoModel } from "../../model.js";
 import { provenance } from "./provenance.js";
@@ -24,7 +25,7 @@ export function pointAt(model: RepoModel, providers: readonly Shipped[]): Shippe
   return chosen[chosen.length - 1];
 }
 
-const TYPE: Record<Install["kind"], OverlayEntryType | undefined> = {
+const TYPE: Record<Install["kind"], EntryType | undefined> = {
   file: "file",
   symlink: "symlink",
   dir: "dir",
@@ -35,12 +36,10 @@ export function conflicts(model: RepoModel) {
   const all = shipped(model);
   const layers: OverlayLayer[] = all.map((s) => ({
     name: s.ext.dir,
-    paths: new Map(
-      [...s.entries.values()].flatMap((e) => {
-        const t = TYPE[e.kind];
-        return t === undefined ? [] : [[e.path, t] as [string, OverlayEntryType]];
-      }),
-    ),
+    entries: [...s.entries.values()].flatMap((e) => {
+      const type = TYPE[e.kind];
+      return type === undefined ? [] : [{ path: e.path, type }];
+    }),
   }));
   const byDir = new Map(all.map((s) => [s.ext.dir, s]));
   return pathConflicts(layers).map((c) => ({

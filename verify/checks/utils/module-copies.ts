@@ -1,5 +1,5 @@
 /** Shared by the stomping checks: each module name shipped by more than one layer of one installer. */
-import type { ArtifactFact, ModuleFact } from "../model.js";
+import type { ArtifactFact, ModuleFact } from "../../model.js";
 
 export interface Copies {
   readonly name: string;

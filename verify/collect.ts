@@ -1,0 +1,147 @@
+/**
+ * An artifact's facts, from the layers it carries: an installer's initramfs (rootfs.sqsh and the extension
+ * layers in extensions.yaml order, bottom to top), an extension image's rootfs/ with its manifest, or any
+ * other image's file system as one layer.
+ *
+ * Memory: the initramfs is read in place from its layer when the layer is stored uncompressed. A SquashFS
+ * inside a compressed segment needs random access, so it is held while it is walked, one at a time, and
+ * dropped once its facts are taken: the peak is the largest SquashFS, not the whole initramfs.
+ */
+import { splitInitramfs } from "../src/formats/initramfs/index.js";
+import { SquashFs } from "../src/formats/squashfs/reader.js";
+import type { Certificate } from "../src/formats/x509/index.js";
+import { imageFileSource, readImageFile } from "../src/image/image-layers.js";
+import { segmentFiles } from "../src/image/initramfs-layer.js";
+import { squashfsLayer } from "../src/image/squashfs-layer.js";
+import { FormatError } from "../src/io/errors.js";
+import { BufferSource, SliceSource } from "../src/io/source.js";
+import { chainPath } from "../src/report/finding.js";
+import { parseManifest } from "../src/talos/manifest.js";
+import { depmodFacts } from "./depmod.js";
+import { listedLayers } from "./extensions-yaml.js";
+import { collect, treeLayer } from "./layers.js";
+import type { ArtifactFact, ExtensionFact } from "./model.js";
+import type { Opened } from "./open.js";
+import { type Counter, CountingSource } from "./progress.js";
+import { type LayerScan, renamed, scanLayer } from "./scan.js";
+
+/** Bounds for what is read whole: an initramfs in a compressed layer, a SquashFS inside it, extensions.yaml. */
+const MAX_INITRAMFS = 2 * 2 ** 30;
+const MAX_SQUASHFS = 2 * 2 ** 30;
+const MAX_LISTING = 1 << 20;
+
+interface Layers {
+  readonly layers: readonly LayerScan[];
+  readonly extensions: readonly ExtensionFact[];
+}
+
+/** The installer's initramfs: rootfs.sqsh and the extension layers listed in extensions.yaml, bottom to top. */
+async function initramfsLayers(
+  opened: Opened,
+  path: string,
+  certs: readonly Certificate[] | undefined,
+  counter: Counter,
+): Promise<Layers> {
+  const name = chainPath(opened.input.file, path);
+  const inPlace = await imageFileSource(opened.image, opened.tree, path, MAX_INITRAMFS);
+  const src = new CountingSource(new SliceSource(inPlace, 0, inPlace.size, name), counter);
+  const scans = new Map<string, LayerScan>();
+  let yaml: { text: string; location: string } | undefined;
+  const wanted = (p: string) => p.endsWith(".sqsh") || p === "/extensions.yaml";
+  for (const seg of await splitInitramfs(src)) {
+    for await (const { entry, body } of segmentFiles(src, seg, wanted)) {
+      // The member's name as the imager wrote it, without the root the layer model gives it.
+      const member = entry.path.slice(1);
+      const location = chainPath(name, `segment ${seg.index}`, member);
+      if (entry.path === "/extensions.yaml") {
+        yaml = { text: new TextDecoder().decode(await collect(body, entry.size, MAX_LISTING, location)), location };
+        continue;
+      }
+      counter.at(location);
+      const bytes = await collect(body, entry.size, MAX_SQUASHFS, location);
+      const fs = await SquashFs.open(new BufferSource(location, bytes));
+      const kind = member === "rootfs.sqsh" ? "squashfs" : "extension";
+      scans.set(member, await scanLayer(member, squashfsLayer(fs, member, kind, location), certs));
+    }
+  }
+  const layers: LayerScan[] = [];
+  const rootfs = scans.get("rootfs.sqsh");
+  if (rootfs) layers.push(renamed(rootfs, "rootfs"));
+  const extensions: ExtensionFact[] = [];
+  for (const [i, l] of (yaml ? listedLayers(yaml.text, yaml.location) : []).entries()) {
+    const scan = scans.get(l.image);
+    if (scan === undefined) {
+      throw new FormatError(yaml?.location ?? name, 0, `layers[${i}].image`, "a layer the initramfs carries", l.image);
+    }
+    layers.push(renamed(scan, l.manifest?.metadata.name || l.image));
+    extensions.push({
+      location: scan.location,
+      image: l.image,
+      ...(l.manifest ? { manifest: l.manifest } : {}),
+      issues: l.issues,
+      entries: scan.entries,
+    });
+  }
+  return { layers, extensions };
+}
+
+/** An extension image: its rootfs/ as the one layer, named by its manifest. */
+async function extensionImageLayers(
+  opened: Opened,
+  certs: readonly Certificate[] | undefined,
+  counter: Counter,
+): Promise<Layers> {
+  const { input, image, tree } = opened;
+  const manifestFile = chainPath(input.file, "/manifest.yaml");
+  const text = new TextDecoder().decode(await readImageFile(image, tree, "/manifest.yaml", MAX_LISTING));
+  const { manifest, issues } = parseManifest(text, manifestFile);
+  const layer = await scanLayer(
+    manifest?.metadata.name || input.file,
+    treeLayer(tree, "/rootfs", "extension", input.file, counter),
+    certs,
+  );
+  const extension = {
+    location: layer.location,
+    image: input.file,
+    ...(manifest ? { manifest } : {}),
+    issues,
+    manifestFile,
+    entries: layer.entries,
+  };
+  return { layers: [layer], extensions: [extension] };
+}
+
+export async function artifactFacts(
+  opened: Opened,
+  certs: readonly Certificate[] | undefined,
+  counter: Counter,
+): Promise<ArtifactFact> {
+  const { input, image, tree } = opened;
+  counter.at(input.file);
+  const initramfs = [...tree.walk()].find(
+    (e) => e.type === "file" && /^\/usr\/install\/[^/]+\/initramfs\.xz$/.test(e.path),
+  );
+  let read: Layers;
+  if (initramfs) read = await initramfsLayers(opened, initramfs.path, certs, counter);
+  else if (tree.get("/manifest.yaml") && tree.get("/rootfs")) read = await extensionImageLayers(opened, certs, counter);
+  else {
+    // Any other image: its flattened file system, read as one image layer.
+    const layer = treeLayer(tree, "", "image-layer", input.file, counter);
+    read = { layers: [await scanLayer("image", layer, certs)], extensions: [] };
+  }
+  const { layers, extensions } = read;
+  return {
+    role: input.role,
+    file: input.file,
+    ...(image.talosVersion ? { talosVersion: image.talosVersion } : {}),
+    ...(opened.kernel ? { kernel: opened.kernel } : {}),
+    modules: layers.flatMap((l) => l.modules),
+    extensions,
+    // Only an installer stacks layers into an overlay.
+    layers: initramfs ? layers.map(({ name, entries }) => ({ name, entries })) : [],
+    caches: layers.flatMap((l) => l.caches),
+    libraries: layers.flatMap((l) => l.libraries),
+    modprobe: layers.flatMap((l) => l.modprobe),
+    ...depmodFacts(layers),
+  };
+}
