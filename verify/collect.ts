@@ -10,11 +10,11 @@
 import { splitInitramfs } from "../src/formats/initramfs/index.js";
 import { SquashFs } from "../src/formats/squashfs/reader.js";
 import type { Certificate } from "../src/formats/x509/index.js";
-import { imageFileSource, readImageFile } from "../src/image/image-layers.js";
+import { readImageFile } from "../src/image/image-layers.js";
 import { segmentFiles } from "../src/image/initramfs-layer.js";
 import { squashfsLayer } from "../src/image/squashfs-layer.js";
 import { FormatError } from "../src/io/errors.js";
-import { BufferSource, SliceSource } from "../src/io/source.js";
+import { BufferSource, type ByteSource } from "../src/io/source.js";
 import { chainPath } from "../src/report/finding.js";
 import { parseManifest } from "../src/talos/manifest.js";
 import { depmodFacts } from "./depmod.js";
@@ -25,8 +25,7 @@ import type { Opened } from "./open.js";
 import { type Counter, CountingSource } from "./progress.js";
 import { type LayerScan, renamed, scanLayer } from "./scan.js";
 
-/** Bounds for what is read whole: an initramfs in a compressed layer, a SquashFS inside it, extensions.yaml. */
-const MAX_INITRAMFS = 2 * 2 ** 30;
+/** Bounds for what is read whole: a SquashFS inside the initramfs, extensions.yaml. */
 const MAX_SQUASHFS = 2 * 2 ** 30;
 const MAX_LISTING = 1 << 20;
 
@@ -37,14 +36,12 @@ interface Layers {
 
 /** The installer's initramfs: rootfs.sqsh and the extension layers listed in extensions.yaml, bottom to top. */
 async function initramfsLayers(
-  opened: Opened,
-  path: string,
+  initramfs: ByteSource,
   certs: readonly Certificate[] | undefined,
   counter: Counter,
 ): Promise<Layers> {
-  const name = chainPath(opened.input.file, path);
-  const inPlace = await imageFileSource(opened.image, opened.tree, path, MAX_INITRAMFS);
-  const src = new CountingSource(new SliceSource(inPlace, 0, inPlace.size, name), counter);
+  const name = initramfs.name;
+  const src = new CountingSource(initramfs, counter);
   const scans = new Map<string, LayerScan>();
   let yaml: { text: string; location: string } | undefined;
   const wanted = (p: string) => p.endsWith(".sqsh") || p === "/extensions.yaml";
@@ -118,11 +115,9 @@ export async function artifactFacts(
 ): Promise<ArtifactFact> {
   const { input, image, tree } = opened;
   counter.at(input.file);
-  const initramfs = [...tree.walk()].find(
-    (e) => e.type === "file" && /^\/usr\/install\/[^/]+\/initramfs\.xz$/.test(e.path),
-  );
+  const { initramfs } = opened;
   let read: Layers;
-  if (initramfs) read = await initramfsLayers(opened, initramfs.path, certs, counter);
+  if (initramfs) read = await initramfsLayers(initramfs, certs, counter);
   else if (tree.get("/manifest.yaml") && tree.get("/rootfs")) read = await extensionImageLayers(opened, certs, counter);
   else {
     // Any other image: its flattened file system, read as one image layer.
@@ -135,6 +130,7 @@ export async function artifactFacts(
     file: input.file,
     ...(image.talosVersion ? { talosVersion: image.talosVersion } : {}),
     ...(opened.kernel ? { kernel: opened.kernel } : {}),
+    ...(opened.boot ? { boot: opened.boot } : {}),
     modules: layers.flatMap((l) => l.modules),
     extensions,
     // Only an installer stacks layers into an overlay.

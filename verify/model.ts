@@ -6,6 +6,7 @@
 import type { ModParam } from "../src/formats/elf/modinfo.js";
 import type { Certificate } from "../src/formats/x509/index.js";
 import type { Entry } from "../src/io/entry.js";
+import type { Enforcement } from "../src/talos/enforcement.js";
 import type { Manifest, ManifestIssue } from "../src/talos/manifest.js";
 import type { LayerCache, LayerLibrary, OverlayLayer } from "../src/talos/overlay.js";
 
@@ -31,6 +32,39 @@ export interface KernelFact {
   readonly certs: readonly CertFact[];
   /** sha256 of the image file: two artifacts embed the same kernel only if these match. */
   readonly digest: string;
+  /** CONFIG_CC_VERSION_TEXT of its built-in configuration, when it carries one. */
+  readonly compiler?: string;
+  /** Whether a module whose signature fails is refused on the boot this artifact makes, and why. */
+  readonly enforcement: Enforcement;
+}
+
+/** An Authenticode signature of a PE boot asset, and whether UEFI Secure Boot would accept it. */
+export interface BootSignatureFact {
+  readonly signer: string;
+  readonly issuer: string;
+  /** The image hashes to the digest signed, and the signer's key signed it. */
+  readonly verifies: boolean;
+}
+
+/** A PE boot asset: the UKI (vmlinuz.efi) or systemd-boot. */
+export interface PeAssetFact {
+  readonly location: string;
+  readonly size: number;
+  readonly signatures: readonly BootSignatureFact[];
+}
+
+/** The boot assets of an installer, as the node's boot partition receives them. */
+export interface BootFact {
+  /** `uki`: one signed PE carries kernel, initramfs and command line (systemd-boot); `grub`: separate files. */
+  readonly layout: "grub" | "uki";
+  /** One copy's bytes: kernel and initramfs, or the UKI. */
+  readonly assetsSize: number;
+  readonly uki?: PeAssetFact & {
+    readonly cmdline?: string;
+    readonly osRelease?: string;
+    readonly uname?: string;
+  };
+  readonly bootloader?: PeAssetFact;
 }
 
 /** A module's appended signature, in `modinfo`'s words. */
@@ -122,6 +156,8 @@ export interface ArtifactFact {
   /** From the image label `alpha.talos.dev/version` or env `VERSION`. */
   readonly talosVersion?: string;
   readonly kernel?: KernelFact;
+  /** An installer's boot assets. */
+  readonly boot?: BootFact;
   readonly modules: readonly ModuleFact[];
   readonly extensions: readonly ExtensionFact[];
   /** The overlay, bottom (rootfs) to top, when the artifact is an installer with extensions. */

@@ -11,6 +11,7 @@ import { stringify } from "yaml";
 import { checks } from "../../verify/checks/index.js";
 import { vermagic } from "../../verify/checks/vermagic.js";
 import { loadModel } from "../../verify/load.js";
+import type { KernelFact } from "../../verify/model.js";
 import { writeImageArchive } from "../formats/oci/write.js";
 import { writeSquashfs } from "../formats/squashfs/writer.js";
 import { type TarMember, writeTar } from "../formats/tar/write.js";
@@ -187,7 +188,13 @@ async function check(image: string, def: ExtensionDefinition, chain: string | un
       };
   const result = await runChecks(checks, model);
   if (model.kernel !== undefined || def.kernel === undefined) return result;
-  const declared = { location: "extension.yaml kernel.release", release: def.kernel.release, certs: [], digest: "" };
+  const declared: KernelFact = {
+    location: "extension.yaml kernel.release",
+    release: def.kernel.release,
+    certs: [],
+    digest: "",
+    enforcement: { kind: "unknown", why: "the extension names a kernel release, not a kernel" },
+  };
   const release = await runChecks([vermagic], { ...model, kernel: declared });
   return { ...result, findings: sortFindings([...result.findings, ...release.findings]) };
 }

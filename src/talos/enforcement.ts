@@ -6,6 +6,24 @@
  * from 1.12 (pkg/machinery/kernel), and a signed UKI boots with lockdown (TALOS.md: secure boot implies it).
  */
 import type { KernelConfig } from "../formats/kernel/ikconfig.js";
+import { compareSemver, parseSemverTolerant } from "./semver.js";
+
+const SIG_ENFORCE_ARG_SINCE = parseSemverTolerant("v1.12.0");
+const LOCKDOWN_ARG_BEFORE = parseSemverTolerant("v1.14.0");
+
+/**
+ * The arguments bearing on module signatures that Talos puts on a node's command line by default
+ * (pkg/machinery/kernel DefaultArgs and SecureBootArgs with the imager's quirks): `module.sig_enforce=1` from
+ * v1.12.0, and with Secure Boot `lockdown=confidentiality` before v1.14.0. A machine config can drop the first
+ * (`-module.sig_enforce`) at install time, which an installer image does not show.
+ */
+export function talosDefaultArgs(talosVersion: string, secureBoot: boolean): string[] {
+  const v = parseSemverTolerant(talosVersion);
+  return [
+    ...(compareSemver(v, SIG_ENFORCE_ARG_SINCE) >= 0 ? ["module.sig_enforce=1"] : []),
+    ...(secureBoot && compareSemver(v, LOCKDOWN_ARG_BEFORE) < 0 ? ["lockdown=confidentiality"] : []),
+  ];
+}
 
 export interface EnforcementInputs {
   /** The kernel's built-in configuration, when it carries one. */

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseKernelConfig } from "../../src/formats/kernel/ikconfig.js";
-import { cmdlineArgs, kernelBool, moduleSignatureEnforcement } from "../../src/talos/enforcement.js";
+import { cmdlineArgs, kernelBool, moduleSignatureEnforcement, talosDefaultArgs } from "../../src/talos/enforcement.js";
 
 const fixtures = join(import.meta.dirname, "../fixtures");
 /** Real build configurations: the tiny kernel's (MODULE_SIG on, FORCE off) and Debian's. */
@@ -87,5 +87,15 @@ describe("module signature enforcement on a boot", () => {
         kind: "unchecked",
       },
     );
+  });
+});
+
+describe("Talos' default command line", () => {
+  it("carries module.sig_enforce=1 from v1.12.0, and lockdown=confidentiality with Secure Boot before v1.14.0", () => {
+    expect(talosDefaultArgs("v1.11.5", false)).toEqual([]);
+    expect(talosDefaultArgs("v1.11.5", true)).toEqual(["lockdown=confidentiality"]);
+    expect(talosDefaultArgs("v1.12.0", false)).toEqual(["module.sig_enforce=1"]);
+    expect(talosDefaultArgs("v1.13.0", true)).toEqual(["module.sig_enforce=1", "lockdown=confidentiality"]);
+    expect(talosDefaultArgs("v1.14.0", true)).toEqual(["module.sig_enforce=1"]);
   });
 });
