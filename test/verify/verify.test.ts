@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PLATFORM } from "../../src/formats/oci/archive.js";
@@ -241,5 +241,50 @@ describe("talos-ext verify over the five links of the chain", () => {
     const { result, model } = await verify("clean", ["kernel", "modules"]);
     expect(model.kernel?.location).toContain("kernel.tar!/boot/vmlinuz");
     expect(result.findings).toEqual([]);
+  });
+});
+
+describe("talos-ext verify on the secure-boot twin of each installer (one signed UKI)", () => {
+  const variants = readdirSync(dir).filter((v) => existsSync(at(v, "installer-uki.tar")));
+  /** Findings with the artifact's own paths written the same way for both layouts. */
+  const normalized = async (file: string, initramfs: string, kernel: string) => {
+    const model = await loadModel([{ role: "installer", file }]);
+    const { findings, inputErrors } = await runChecks(checks, model);
+    const text = JSON.stringify(findings.filter((f) => f.severity !== "info"));
+    const same = text.replaceAll(file, "ARTIFACT").replaceAll(`ARTIFACT!${initramfs}`, "INITRAMFS");
+    return { model, inputErrors, findings: JSON.parse(same.replaceAll(`ARTIFACT!${kernel}`, "KERNEL")) };
+  };
+
+  it("covers every variant with a kernel", () => {
+    expect(variants.length).toBeGreaterThanOrEqual(17);
+    expect(variants).not.toContain("no-kernel");
+  });
+
+  it.each(variants)("%s: the same findings as the classic installer", async (variant) => {
+    const uki = at(variant, "installer-uki.tar");
+    const classic = at(variant, "installer.tar");
+    const a = await normalized(classic, "/usr/install/amd64/initramfs.xz", "/usr/install/amd64/vmlinuz");
+    const b = await normalized(uki, "/usr/install/amd64/vmlinuz.efi!.initrd", "/usr/install/amd64/vmlinuz.efi!.linux");
+    expect(b.inputErrors).toEqual([]);
+    expect(b.findings).toEqual(a.findings);
+    expect(b.model.kernel?.digest).toBe(a.model.kernel?.digest);
+    expect(b.model.artifacts[0]?.modules.length).toBe(a.model.artifacts[0]?.modules.length);
+  });
+
+  it("reads the UKI's signer, command line and os-release, and systemd-boot's signer", async () => {
+    const model = await loadModel([{ role: "installer", file: at("clean", "installer-uki.tar") }]);
+    const boot = model.artifacts[0]?.boot;
+    const signer = { signer: "O=talos-ext fixtures, CN=Throw-away secure boot key", verifies: true };
+    expect(boot).toMatchObject({
+      layout: "uki",
+      uki: {
+        signatures: [expect.objectContaining(signer)],
+        cmdline: "talos.platform=metal console=ttyS0 module.sig_enforce=1",
+        uname: release,
+        osRelease: expect.stringContaining("VERSION_ID=v1.13.0"),
+      },
+      bootloader: { signatures: [expect.objectContaining(signer)] },
+    });
+    expect(model.kernel?.enforcement).toEqual({ kind: "enforced", by: "module.sig_enforce=1 on the command line" });
   });
 });
