@@ -71,7 +71,13 @@ async function peAsset(opened: Pick<Opened, "image" | "tree" | "input">, path: s
   return { src, asset };
 }
 
-async function kernelFact(src: ByteSource, cmdline: string | undefined, secureBoot: boolean) {
+interface BootCommandLine {
+  readonly cmdline?: string;
+  readonly cmdlineOrigin?: string;
+  readonly secureBoot: boolean;
+}
+
+async function kernelFact(src: ByteSource, boot: BootCommandLine) {
   const bytes = await src.read(0, src.size, "kernel image");
   const k = await readKernelImage(new BufferSource(src.name, bytes));
   const compiler = k.config?.get("CONFIG_CC_VERSION_TEXT");
@@ -81,11 +87,7 @@ async function kernelFact(src: ByteSource, cmdline: string | undefined, secureBo
     certs: k.certificates.map(certFact),
     digest: sha256(bytes),
     ...(compiler ? { compiler } : {}),
-    enforcement: moduleSignatureEnforcement({
-      ...(k.config ? { config: k.config } : {}),
-      ...(cmdline !== undefined ? { cmdline } : {}),
-      secureBoot,
-    }),
+    enforcement: moduleSignatureEnforcement({ ...(k.config ? { config: k.config } : {}), ...boot }),
   };
   return { kernel, certificates: k.certificates };
 }
@@ -102,7 +104,10 @@ async function openUki(
   const bootloader = sdboot === undefined ? undefined : (await peAsset(base, sdboot.path)).asset;
   counter.read(uki.linux.size + (bootloader?.size ?? 0));
   const cmdline = uki.text.get(".cmdline");
-  const { kernel, certificates } = await kernelFact(uki.linux, cmdline, asset.signatures.length > 0);
+  const { kernel, certificates } = await kernelFact(uki.linux, {
+    ...(cmdline !== undefined ? { cmdline } : {}),
+    secureBoot: asset.signatures.length > 0,
+  });
   const osRelease = uki.text.get(".osrel");
   const uname = uki.text.get(".uname");
   const boot: BootFact = {
@@ -141,9 +146,18 @@ export async function openArtifact(input: ArtifactInput, platform: Platform, cou
   const inPlace = await imageFileSource(image, tree, vmlinuz.path, MAX_FILE);
   counter.read(inPlace.size);
   // A classic installer's command line is written at install time: Talos' defaults for its release.
-  const cmdline = image.talosVersion === undefined ? undefined : talosDefaultArgs(image.talosVersion, false).join(" ");
+  const version = image.talosVersion;
   const src = new SliceSource(inPlace, 0, inPlace.size, chainPath(input.file, vmlinuz.path));
-  const { kernel, certificates } = await kernelFact(src, cmdline, false);
+  const { kernel, certificates } = await kernelFact(
+    src,
+    version === undefined
+      ? { secureBoot: false }
+      : {
+          cmdline: talosDefaultArgs(version, false).join(" "),
+          cmdlineOrigin: `Talos ${version}'s default command line`,
+          secureBoot: false,
+        },
+  );
   return {
     ...withInitramfs,
     kernel,

@@ -245,12 +245,18 @@ describe("talos-ext verify over the five links of the chain", () => {
 });
 
 describe("talos-ext verify on the secure-boot twin of each installer (one signed UKI)", () => {
-  const variants = readdirSync(dir).filter((v) => existsSync(at(v, "installer-uki.tar")));
+  const variants = readdirSync(dir).filter(
+    (v) => existsSync(at(v, "installer-uki.tar")) && existsSync(at(v, "installer.tar")),
+  );
   /** Findings with the artifact's own paths written the same way for both layouts. */
   const normalized = async (file: string, initramfs: string, kernel: string) => {
     const model = await loadModel([{ role: "installer", file }]);
     const { findings, inputErrors } = await runChecks(checks, model);
-    const text = JSON.stringify(findings.filter((f) => f.severity !== "info"));
+    // The verdict on this boot stays; what enforces it is said in each layout's words.
+    const text = JSON.stringify(findings.filter((f) => f.severity !== "info")).replaceAll(
+      /; refused at load on this boot \([^)]*\)/g,
+      "; refused at load on this boot",
+    );
     const same = text.replaceAll(file, "ARTIFACT").replaceAll(`ARTIFACT!${initramfs}`, "INITRAMFS");
     return { model, inputErrors, findings: JSON.parse(same.replaceAll(`ARTIFACT!${kernel}`, "KERNEL")) };
   };
@@ -269,6 +275,39 @@ describe("talos-ext verify on the secure-boot twin of each installer (one signed
     expect(b.findings).toEqual(a.findings);
     expect(b.model.kernel?.digest).toBe(a.model.kernel?.digest);
     expect(b.model.artifacts[0]?.modules.length).toBe(a.model.artifacts[0]?.modules.length);
+  });
+
+  it.each([
+    [
+      "enforcement-off",
+      ["TE1001", "TE1007", "TE7001"],
+      /carries no appended signature; loaded with a taint on this boot, not refused \(CONFIG_MODULE_SIG_FORCE is off, and neither module\.sig_enforce=1 nor lockdown is on the command line\)$/,
+    ],
+    [
+      "enforcement-forced",
+      ["TE1001", "TE7001"],
+      /carries no appended signature; refused at load on this boot \(CONFIG_MODULE_SIG_FORCE=y\)$/,
+    ],
+    [
+      "uki-tampered",
+      ["TE7001", "TE7002"],
+      /^the signature by O=talos-ext fixtures, CN=Throw-away secure boot key does not match the image/,
+    ],
+  ])("%s: a boot decided by the UKI alone gives %s", async (variant, codes, message) => {
+    const model = await loadModel([{ role: "installer", file: at(variant, "installer-uki.tar") }]);
+    const { findings, inputErrors } = await runChecks(checks, model);
+    expect(inputErrors).toEqual([]);
+    expect(findings.map((f) => f.code).sort()).toEqual(codes);
+    expect(findings.find((f) => f.code === codes.find((c) => c !== "TE7001" && c !== "TE1007"))?.message).toMatch(
+      message,
+    );
+  });
+
+  it("says the classic installer's modules are refused by Talos' default command line", async () => {
+    const { result } = await verify("unsigned");
+    expect(result.findings[0]?.message).toMatch(
+      /; refused at load on this boot \(module\.sig_enforce=1 on Talos v1\.13\.0's default command line\)$/,
+    );
   });
 
   it("reads the UKI's signer, command line and os-release, and systemd-boot's signer", async () => {

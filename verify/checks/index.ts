@@ -1,7 +1,10 @@
 import type { Check } from "../../src/report/check.js";
 import type { VerifyModel } from "../model.js";
 import { badSignature } from "./bad-signature.js";
+import { bootAssets } from "./boot-assets.js";
+import { bootSignature } from "./boot-signature.js";
 import { chainBreak } from "./chain-break.js";
+import { enforcementOff } from "./enforcement-off.js";
 import { extensionPaths } from "./extension-paths.js";
 import { hashAlgorithm } from "./hash-algorithm.js";
 import { kernelMismatch } from "./kernel-mismatch.js";
@@ -26,6 +29,7 @@ export const checks: readonly Check<VerifyModel>[] = [
   noKernel,
   hashAlgorithm,
   chainBreak,
+  enforcementOff,
   vermagic,
   kernelMismatch,
   moduleStomping,
@@ -37,4 +41,6 @@ export const checks: readonly Check<VerifyModel>[] = [
   talosCompatibility,
   extensionPaths,
   modprobeOptions,
+  bootAssets,
+  bootSignature,
 ];
