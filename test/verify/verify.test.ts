@@ -114,7 +114,7 @@ describe("talos-ext verify on an installer", () => {
     expect(byCode.TE3003?.path).toMatch(/!modules\.dep\.sqsh!\/usr\/lib\/modules\/[^/]+\/modules\.alias$/);
   });
 
-  it("12 extensions in Talos 1.10's layer naming: judged in the stacking the imager wrote, and the input order that fixes it", async () => {
+  it("12 extensions named by input index as the imager has since Talos 1.5: judged in the stacking the imager wrote, and the input order that fixes it", async () => {
     const { model, result } = await verify("many-extensions");
     const installer = model.artifacts[0];
     // extensions.yaml lists the layers 0, 1, 10, 11, 2, ...: the toolkit (input 10) below glibc (input 2).
