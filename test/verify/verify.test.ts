@@ -1,9 +1,11 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PLATFORM } from "../../src/formats/oci/archive.js";
 import { exitCode, runChecks } from "../../src/report/check.js";
 import { imagerStackOrder } from "../../src/talos/layer-order.js";
+import { bootSize } from "../../verify/checks/boot-size.js";
 import { checks } from "../../verify/checks/index.js";
 import { loadModel } from "../../verify/load.js";
 import type { Role } from "../../verify/model.js";
@@ -325,5 +327,42 @@ describe("talos-ext verify on the secure-boot twin of each installer (one signed
       bootloader: { signatures: [expect.objectContaining(signer)] },
     });
     expect(model.kernel?.enforcement).toEqual({ kind: "enforced", by: "module.sig_enforce=1 on the command line" });
+  });
+});
+
+describe("the boot partition budget (TE7003)", () => {
+  const MIB = 1024 * 1024;
+  /** The sizes GNU tar lists for the installer's boot files. */
+  const listed = (file: string, names: string[]) => {
+    const manifest = JSON.parse(execFileSync("tar", ["-xOf", file, "manifest.json"], { encoding: "utf8" }));
+    const script = `tar -xOf "$0" "$1" | tar -tv`;
+    const lines = execFileSync("bash", ["-c", script, file, manifest[0].Layers[0]], { encoding: "utf8" }).split("\n");
+    return names.map((n) => Number(lines.find((l) => l.endsWith(n))?.split(/\s+/)[2]));
+  };
+
+  it("counts one copy of the boot assets as tar lists them, and stays silent while two fit", async () => {
+    const classic = await verify("clean");
+    const [kernel, initramfs] = listed(at("clean", "installer.tar"), ["vmlinuz", "initramfs.xz"]);
+    expect(classic.model.artifacts[0]?.boot).toEqual({ layout: "grub", assetsSize: (kernel ?? 0) + (initramfs ?? 0) });
+    const ukiModel = await loadModel([{ role: "installer", file: at("clean", "installer-uki.tar") }]);
+    const [uki, sdboot] = listed(at("clean", "installer-uki.tar"), ["vmlinuz.efi", "systemd-boot.efi"]);
+    expect(ukiModel.artifacts[0]?.boot).toMatchObject({ layout: "uki", assetsSize: uki, bootloader: { size: sdboot } });
+    expect(classic.result.findings.map((f) => f.code)).not.toContain("TE7003");
+  });
+
+  it("warns when two copies leave under a tenth of the partition, or do not fit, with the margin", async () => {
+    const { model } = await verify("clean");
+    const grown = (assetsSize: number, talosVersion: string) => ({
+      ...model,
+      artifacts: model.artifacts.map((a) => ({ ...a, talosVersion, boot: { layout: "grub" as const, assetsSize } })),
+    });
+    const tight = await runChecks([bootSize], grown(900 * MIB, "v1.13.0"));
+    expect(tight.findings.map((f) => f.message)).toEqual([]);
+    const over = await runChecks([bootSize], grown(950 * MIB, "v1.10.0"));
+    expect(over.findings.map((f) => f.message)).toEqual([
+      "two copies of the kernel and initramfs take 1900.0 MiB of Talos v1.10.0's BOOT partition (1000.0 MiB): 900.0 MiB too many",
+    ]);
+    const close = await runChecks([bootSize], grown(920 * MIB, "v1.13.0"));
+    expect(close.findings[0]?.message).toMatch(/: only 160\.0 MiB to spare$/);
   });
 });

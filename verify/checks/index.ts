@@ -3,6 +3,7 @@ import type { VerifyModel } from "../model.js";
 import { badSignature } from "./bad-signature.js";
 import { bootAssets } from "./boot-assets.js";
 import { bootSignature } from "./boot-signature.js";
+import { bootSize } from "./boot-size.js";
 import { chainBreak } from "./chain-break.js";
 import { enforcementOff } from "./enforcement-off.js";
 import { extensionPaths } from "./extension-paths.js";
@@ -43,4 +44,5 @@ export const checks: readonly Check<VerifyModel>[] = [
   modprobeOptions,
   bootAssets,
   bootSignature,
+  bootSize,
 ];
