@@ -1,5 +1,6 @@
 /** Build trees of the packages, inferred from their pkg.yaml once each and on demand. */
-import { type BuildTree, type Install, inferBuild, type PkgRef } from "../installs.js";
+import { inferBuild } from "../build/infer.js";
+import type { BuildTree, Install, PkgRef } from "../installs.js";
 import type { Extension, Package } from "../model.js";
 import type { RepoTree } from "../walk.js";
 import { ldconfigCache } from "./ldconfig.js";

@@ -7,7 +7,7 @@ import type { Package } from "../model.js";
 import { parseShell } from "../shell.js";
 import { baseOf } from "./paths.js";
 
-/** The `prefix → sysconfdir` of the `configure --prefix=… [--sysconfdir=…]` calls of these packages, first one first. */
+/** `prefix → sysconfdir` from these packages' `configure --prefix=… [--sysconfdir=…]` calls; the first wins. */
 function configurePrefixes(packages: readonly Package[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const p of packages) {

@@ -1,7 +1,7 @@
 /** The stages a package builds on. */
 import type { Package } from "../model.js";
 
-/** `pkg` and every stage below it, through its dependencies; a stage cycle contributes nothing the second time round. */
+/** `pkg` and every stage below it through its dependencies; a stage cycle contributes nothing the second time. */
 export function stagesOf(
   pkg: Package,
   packagesByName: ReadonlyMap<string, Package>,
