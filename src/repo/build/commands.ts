@@ -107,14 +107,16 @@ const link: Interpretation = (b, c) => {
   b.state.set(path, "symlink", c.origin);
 };
 
+/** `rm PATH…`: each path and what lies under it; a glob, each entry it matches. */
 const remove: Interpretation = (b, c) => {
   for (const r of parseOptions(c.args, "").operands) {
     const p = normalizePath(r);
-    if (!inRootfs(p) || !isGlob(p)) continue;
-    for (const key of [...b.state.tree.keys()]) {
-      if (globMatch(p, key)) b.state.remove(key);
-      else b.state.remove(p);
+    if (!inRootfs(p)) continue;
+    if (!isGlob(p)) {
+      b.state.remove(p);
+      continue;
     }
+    for (const key of [...b.state.tree.keys()]) if (globMatch(p, key)) b.state.remove(key);
   }
 };
 
