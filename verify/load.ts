@@ -13,19 +13,19 @@ import { stat } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { readDynamicInfo } from "../src/formats/elf/dynamic.js";
 import { readModinfo } from "../src/formats/elf/modinfo.js";
-import { segmentEntries, splitInitramfs } from "../src/formats/initramfs/index.js";
-import { readKernelImage } from "../src/formats/kernel/index.js";
+import { segmentEntries, splitInitramfs } from "../src/formats/initramfs/reader.js";
+import { readKernelImage } from "../src/formats/kernel/image.js";
+import { moduleSource } from "../src/formats/kmod-sig/module-source.js";
 import {
   modinfoSignature,
   namesCertificate,
   readModuleSignature,
   verifyModuleSignature,
-} from "../src/formats/kmod-sig/index.js";
-import { moduleSource } from "../src/formats/kmod-sig/module-source.js";
+} from "../src/formats/kmod-sig/signature.js";
 import { readLdCache } from "../src/formats/ldcache/read.js";
 import { DEFAULT_PLATFORM, type Image, openImageArchive, type Platform } from "../src/formats/oci/archive.js";
 import { type Inode, SquashFs } from "../src/formats/squashfs/reader.js";
-import type { Certificate } from "../src/formats/x509/index.js";
+import type { Certificate } from "../src/formats/x509/certificate.js";
 import { flattenImage, forEachImageFile, imageFileSource, readImageFile } from "../src/image/image-layers.js";
 import type { FsTree } from "../src/image/tree.js";
 import { FormatError, LimitError } from "../src/io/errors.js";

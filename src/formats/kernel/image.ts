@@ -1,10 +1,10 @@
 import { X509Certificate } from "node:crypto";
 import { FormatError } from "../../io/errors.js";
 import { type ByteSource, SliceSource } from "../../io/source.js";
-import { type Compression, decompressBuffer, sniff } from "../compress/index.js";
-import { SUPPORTED } from "../compress/magic.js";
+import { decompressBuffer } from "../compress/decompress.js";
+import { type Compression, SUPPORTED, sniff } from "../compress/magic.js";
 import { memberLength } from "../initramfs/members.js";
-import { type Certificate, parseCertificate } from "../x509/index.js";
+import { type Certificate, parseCertificate } from "../x509/certificate.js";
 import { type KernelConfig, readEmbeddedConfig } from "./ikconfig.js";
 
 export interface KernelImage {

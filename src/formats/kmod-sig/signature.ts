@@ -12,8 +12,8 @@ import {
   parseDer,
   TAG,
   unsignedInteger,
-} from "../der/index.js";
-import type { Certificate } from "../x509/index.js";
+} from "../der/parse.js";
+import type { Certificate } from "../x509/certificate.js";
 
 export const MARKER = "~Module signature appended~\n";
 const TRAILER = 40; // struct module_signature (12) + marker (28)

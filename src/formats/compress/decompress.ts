@@ -7,10 +7,6 @@ import { type Compression, SUPPORTED } from "./magic.js";
 import { xzBlock, xzStream } from "./xz.js";
 import { zstdBlock, zstdStream } from "./zstd.js";
 
-export { lz4Backend } from "./lz4.js";
-export { type Compression, sniff } from "./magic.js";
-export { loadNativeZstd, zstdBackend } from "./zstd.js";
-
 export interface DecompressOptions {
   /** What to call the input in errors. */
   readonly name: string;

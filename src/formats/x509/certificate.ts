@@ -1,6 +1,6 @@
 import { type KeyObject, X509Certificate } from "node:crypto";
 import { FormatError } from "../../io/errors.js";
-import { child, colonHex, commonName, type Der, oid, parseDer, TAG, unsignedInteger } from "../der/index.js";
+import { child, colonHex, commonName, type Der, oid, parseDer, TAG, unsignedInteger } from "../der/parse.js";
 
 export interface Certificate {
   readonly der: Uint8Array;

@@ -1,7 +1,8 @@
 import { FormatError } from "../../io/errors.js";
 import { type ByteSource, SliceSource, streamSource } from "../../io/source.js";
 import { StreamReader } from "../../io/stream-reader.js";
-import { type Compression, decompressStream, sniff } from "../compress/index.js";
+import { decompressStream } from "../compress/decompress.js";
+import { type Compression, sniff } from "../compress/magic.js";
 import { type CpioEntry, type CpioMember, readCpio } from "../cpio/reader.js";
 import { memberLength } from "./members.js";
 
