@@ -1,0 +1,12 @@
+/** `talos-ext/formats/kmod-sig`: the signature appended to a kernel module, and its verification. */
+export { moduleSource } from "./module-source.js";
+export {
+  MARKER,
+  type ModinfoSignature,
+  type ModuleSignature,
+  modinfoSignature,
+  namesCertificate,
+  readModuleSignature,
+  type SignerId,
+  verifyModuleSignature,
+} from "./signature.js";
