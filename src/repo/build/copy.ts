@@ -4,23 +4,19 @@ import type { Origin, PkgContext } from "../installs.js";
 import { basename, globMatch, inRootfs, isGlob, normalizePath, rebase } from "./paths.js";
 import type { BuildState } from "./state.js";
 
-/** A file from `/pkg`: its path relative to `/pkg`, and relative to what the source named. */
-interface PkgFile {
-  readonly rel: string;
-  readonly base: string;
-}
-
-/** Files from `/pkg` a source names: exact files, a directory's files, or a glob's matches. */
-export function pkgFiles(context: PkgContext, src: string): PkgFile[] | undefined {
+/**
+ * Files from `/pkg` a source names: exact files, a directory's files, or a glob's matches; each by its path
+ * relative to what the source named (a file's name, or its path inside the named directory).
+ */
+function pkgFiles(context: PkgContext, src: string): string[] | undefined {
   const rel = normalizePath(src)?.slice("/pkg".length).replace(/^\//, "");
   if (rel === undefined || !isInside(`/${rel}`, "/") || !isInside(src, "/pkg")) return undefined;
-  if (isGlob(rel))
-    return [...context.files].filter((f) => globMatch(rel, f)).map((f) => ({ rel: f, base: basename(f) }));
-  if (context.files.has(rel)) return [{ rel, base: basename(rel) }];
+  if (isGlob(rel)) return [...context.files].filter((f) => globMatch(rel, f)).map(basename);
+  if (context.files.has(rel)) return [basename(rel)];
   if (rel === "" || context.dirs.has(rel)) {
     return [...context.files]
       .filter((f) => rel === "" || f.startsWith(`${rel}/`))
-      .map((f) => ({ rel: f, base: rel === "" ? f : f.slice(rel.length + 1) }));
+      .map((f) => (rel === "" ? f : f.slice(rel.length + 1)));
   }
   return undefined;
 }
@@ -50,17 +46,17 @@ export function copy(state: BuildState, context: PkgContext, c: Copy): void {
 function copyFromPkg(
   state: BuildState,
   src: string,
-  files: readonly PkgFile[],
+  files: readonly string[],
   target: string,
   asDir: boolean,
   origin: Origin,
 ): void {
-  const srcIsDir = !isGlob(src) && files.some((f) => f.base.includes("/"));
+  const srcIsDir = !isGlob(src) && files.some((f) => f.includes("/"));
   for (const f of files) {
     const path = asDir
-      ? normalizePath(`${target}/${srcIsDir ? `${basename(normalizePath(src) as string)}/${f.base}` : f.base}`)
+      ? normalizePath(`${target}/${srcIsDir ? `${basename(normalizePath(src) as string)}/${f}` : f}`)
       : srcIsDir
-        ? normalizePath(`${target}/${f.base}`)
+        ? normalizePath(`${target}/${f}`)
         : target;
     if (path !== undefined) state.put(path, "file", origin);
   }

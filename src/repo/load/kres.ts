@@ -15,7 +15,7 @@ export async function loadKres(files: RepoFiles): Promise<Kres | undefined> {
 }
 
 /** The `pkgfile.Build` document of `.kres.yaml`: targets, build arguments and their Makefile defaults. */
-export function readKres(map: TextMap, problems: FileProblem[]): Kres | undefined {
+function readKres(map: TextMap, problems: FileProblem[]): Kres | undefined {
   const docs = parseAllDocuments(map.text, { prettyErrors: false });
   for (const doc of Array.isArray(docs) ? docs : []) {
     if (doc.errors.length > 0) {
