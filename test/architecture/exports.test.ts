@@ -28,6 +28,16 @@ const PUBLIC = [
 const exportsMap = (): Record<string, string> =>
   (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { exports: Record<string, string> }).exports;
 
+/** The TypeScript files under `dir`, leaving out built fixtures. */
+function sources(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+    const p = join(dir, d.name);
+    if (d.isDirectory()) return d.name === "node_modules" || p === join(ROOT, "test/fixtures/out") ? [] : sources(p);
+    return p.endsWith(".ts") ? [p] : [];
+  });
+}
+
 /** The source index a `./dist/<folder>/index.js` target is built from. */
 function sourceOf(target: string): string | undefined {
   const m = /^\.\/dist\/(.+)\/index\.js$/.exec(target);
@@ -72,6 +82,21 @@ describe("package exports", () => {
       expect(foreignImports(folder, text), folder).toEqual([]);
       expect(nonReexports(text), folder).toBe("");
     }
+  });
+
+  it("has no project file importing a sub-path index (they import the defining file)", () => {
+    const indexes = new Set(PUBLIC.map((folder) => join(ROOT, folder, "index.ts")));
+    const wrong = ["src", "verify", "test", "extensions", "templates"]
+      .flatMap((dir) => sources(join(ROOT, dir)))
+      .flatMap((file) =>
+        [...readFileSync(file, "utf8").matchAll(SPECIFIER)]
+          .map((m) => (m[1] ?? m[2] ?? m[3]) as string)
+          .filter((spec) => spec.startsWith("."))
+          .map((spec) => resolve(dirname(file), spec).replace(/\.js$/, ".ts"))
+          .filter((target) => indexes.has(target))
+          .map((target) => `${relative(ROOT, file)} -> ${relative(ROOT, target)}`),
+      );
+    expect(wrong).toEqual([]);
   });
 
   it("refuses an index that reaches out of its folder", () => {
