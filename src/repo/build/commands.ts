@@ -35,7 +35,7 @@ interface Call {
 
 type Interpretation = (b: Build, c: Call) => void;
 
-/** `xargs` runs at most two deep (`xargs … xargs …`); deeper nesting is not followed. */
+/** A command is followed under at most two `xargs` (`xargs … xargs … CMD`), so that a list cannot recurse. */
 const MAX_DEPTH = 2;
 
 /** Applies what `cmd` (a command's words) writes to the build; `at` is where it was written. */
