@@ -7,9 +7,9 @@
  * inside a compressed segment needs random access, so it is held while it is walked, one at a time, and
  * dropped once its facts are taken: the peak is the largest SquashFS, not the whole initramfs.
  */
-import { splitInitramfs } from "../src/formats/initramfs/index.js";
+import { splitInitramfs } from "../src/formats/initramfs/reader.js";
 import { SquashFs } from "../src/formats/squashfs/reader.js";
-import type { Certificate } from "../src/formats/x509/index.js";
+import type { Certificate } from "../src/formats/x509/certificate.js";
 import { readImageFile } from "../src/image/image-layers.js";
 import { segmentFiles } from "../src/image/initramfs-layer.js";
 import { squashfsLayer } from "../src/image/squashfs-layer.js";

@@ -4,7 +4,7 @@
  */
 
 import type { ModParam } from "../src/formats/elf/modinfo.js";
-import type { Certificate } from "../src/formats/x509/index.js";
+import type { Certificate } from "../src/formats/x509/certificate.js";
 import type { Entry } from "../src/io/entry.js";
 import type { Enforcement } from "../src/talos/enforcement.js";
 import type { Manifest, ManifestIssue } from "../src/talos/manifest.js";

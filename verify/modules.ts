@@ -1,13 +1,13 @@
 /** A kernel module's facts: its .modinfo, and its appended signature judged against the kernel's certificates. */
 import { readModinfo } from "../src/formats/elf/modinfo.js";
+import { moduleSource } from "../src/formats/kmod-sig/module-source.js";
 import {
   modinfoSignature,
   namesCertificate,
   readModuleSignature,
   verifyModuleSignature,
-} from "../src/formats/kmod-sig/index.js";
-import { moduleSource } from "../src/formats/kmod-sig/module-source.js";
-import type { Certificate } from "../src/formats/x509/index.js";
+} from "../src/formats/kmod-sig/signature.js";
+import type { Certificate } from "../src/formats/x509/certificate.js";
 import { BufferSource, type ByteSource } from "../src/io/source.js";
 import { certFact, type ModuleFact, type Trust } from "./model.js";
 

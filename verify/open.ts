@@ -4,12 +4,12 @@
  * (`vmlinuz.efi`, whose .linux and .initrd sections are read exactly as those files) and `systemd-boot.efi`.
  */
 import { createHash } from "node:crypto";
-import { readKernelImage } from "../src/formats/kernel/index.js";
+import { readKernelImage } from "../src/formats/kernel/image.js";
 import { type Image, openImageArchive, type Platform } from "../src/formats/oci/archive.js";
 import { readAuthenticode, verifyAuthenticode } from "../src/formats/pe/authenticode.js";
 import { readPeHeader } from "../src/formats/pe/header.js";
 import { readUki } from "../src/formats/pe/uki.js";
-import type { Certificate } from "../src/formats/x509/index.js";
+import type { Certificate } from "../src/formats/x509/certificate.js";
 import { flattenImage, imageFileSource } from "../src/image/image-layers.js";
 import type { FsTree } from "../src/image/tree.js";
 import { BufferSource, type ByteSource, SliceSource } from "../src/io/source.js";

@@ -4,7 +4,7 @@
  */
 import { readDynamicInfo } from "../src/formats/elf/dynamic.js";
 import { readLdCache } from "../src/formats/ldcache/read.js";
-import type { Certificate } from "../src/formats/x509/index.js";
+import type { Certificate } from "../src/formats/x509/certificate.js";
 import type { Entry, Layer } from "../src/image/layer.js";
 import { BufferSource } from "../src/io/source.js";
 import { chainPath } from "../src/report/finding.js";
