@@ -6,6 +6,7 @@
  */
 import { contextFilter } from "./context.js";
 import { Builds } from "./load/builds.js";
+import { loadExceptions } from "./load/exceptions.js";
 import { findExtensions } from "./load/extensions.js";
 import { RepoFiles } from "./load/files.js";
 import { Inputs } from "./load/inputs.js";
@@ -34,6 +35,7 @@ export async function loadRepository(root: string, options: LoadOptions = {}): P
   const packages = await loadPackages(files, scopes, templates);
   const packagesByName = byName(packages);
   const extensions = await findExtensions(files, packages);
+  const exceptions = await loadExceptions(files);
   const builds = new Builds(files.tree, packagesByName, await readArgFiles(files, packages));
   const inputs = new Inputs(files.tree, packagesByName);
   return {
@@ -46,6 +48,7 @@ export async function loadRepository(root: string, options: LoadOptions = {}): P
     extensions,
     context: contextFilter(pkgfile.text),
     ...(kres ? { kres: { file: kres.file, names: kres.names } } : {}),
+    exceptions,
     ...(talos ? { talos } : {}),
     talosHint: kres === undefined ? "Pkgfile" : ".kres.yaml",
     selected: new Set(extensions),
