@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the paths hold shell variables, whose ${…} is shell syntax
 import { describe, expect, it } from "vitest";
 import { patternMatches } from "../../src/repo/checks/utils/exceptions.js";
 
