@@ -9,7 +9,9 @@ import { manifestRefusedByTalos } from "./manifest-refused-by-talos.js";
 import { manifestRefusedByValidator } from "./manifest-refused-by-validator.js";
 import { nameMismatch } from "./name-mismatch.js";
 import { notATarget } from "./not-a-target.js";
+import { notPublished } from "./not-published.js";
 import { readmeMissing } from "./readme-missing.js";
+import { serviceRefused } from "./service-refused.js";
 import { sharedModuleName } from "./shared-module-name.js";
 import { sharedPath } from "./shared-path.js";
 import { talosIncompatible } from "./talos-incompatible.js";
@@ -40,5 +42,7 @@ export const repoChecks: readonly Check<RepoModel>[] = [
   readmeMissing,
   talosIncompatible,
   notATarget,
+  notPublished,
+  serviceRefused,
   talosUnknown,
 ];
