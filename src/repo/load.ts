@@ -55,6 +55,7 @@ export async function loadRepository(root: string, options: LoadOptions = {}): P
     inputsOf: (ext) => inputs.of(ext),
     affects: (ext, path) => inputs.affects(ext, path),
     rootfsOf: (ext) => builds.rootfsOf(ext),
+    topLevelOf: (ext) => builds.topLevelOf(ext),
     refsOf: (ext) => builds.refsOf(ext),
   };
 }

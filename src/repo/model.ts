@@ -113,6 +113,8 @@ export interface RepoModel {
   affects(ext: Extension, path: string): boolean;
   /** The extension's rootfs as far as its pkg.yaml says, by absolute path inside the extension. */
   rootfsOf(ext: Extension): ReadonlyMap<string, Install>;
+  /** The top-level entries of the extension's image by name (Talos accepts manifest.yaml and rootfs only). */
+  topLevelOf(ext: Extension): ReadonlyMap<string, Install>;
   /** `/pkg` references of the package and of every stage it builds on, with the package each belongs to. */
   refsOf(ext: Extension): readonly { readonly pkg: Package; readonly ref: PkgRef }[];
 }

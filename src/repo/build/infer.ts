@@ -9,7 +9,7 @@ import { isInside } from "../../io/path.js";
 import type { BuildTree, Install, LdconfigCache, PkgContext, PkgRef } from "../installs.js";
 import type { PkgDoc } from "../pkg.js";
 import type { Build } from "./commands.js";
-import { globMatch, inRootfs, isGlob, normalizePath, rebase } from "./paths.js";
+import { basename, globMatch, inRootfs, isGlob, normalizePath, rebase } from "./paths.js";
 import { type PkgUse, scanScript } from "./scan.js";
 import { BuildState } from "./state.js";
 
@@ -68,7 +68,11 @@ function finalize(state: BuildState, file: string, pkg: PkgDoc, refs: PkgRef[]):
     const to = normalizePath(fin.to) ?? "/";
     if (isInside(from, "/pkg")) {
       const rel = from.replace(/^\/pkg\/?/, "");
-      refs.push({ path: rel, glob: isGlob(rel), origin: { file, place: fin.place, how: "finalize", via: [] } });
+      const origin = { file, place: fin.place, how: "finalize", via: [] };
+      refs.push({ path: rel, glob: isGlob(rel), origin });
+      // A named file lands in the destination directory (manifest.yaml at the image's top level).
+      const path = rel === "" || isGlob(rel) ? undefined : normalizePath(`${to}/${basename(rel)}`);
+      if (path !== undefined) output.set(path, { path, kind: "file", origin });
       continue;
     }
     for (const e of state.under(from)) {

@@ -2,6 +2,7 @@ import type { Check } from "../../report/check.js";
 import type { RepoModel } from "../model.js";
 import { buildInputMissing } from "./build-input-missing.js";
 import { directoryShadowed } from "./directory-shadowed.js";
+import { imageLayout } from "./image-layout.js";
 import { installPathNotAllowed } from "./install-path-not-allowed.js";
 import { linkerConfigShared } from "./linker-config-shared.js";
 import { manifestIgnoredKey } from "./manifest-ignored-key.js";
@@ -39,6 +40,7 @@ export const repoChecks: readonly Check<RepoModel>[] = [
   versionVariable,
   buildInputMissing,
   installPathNotAllowed,
+  imageLayout,
   readmeMissing,
   talosIncompatible,
   notATarget,

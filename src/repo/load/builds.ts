@@ -46,6 +46,16 @@ export class Builds {
     return out;
   }
 
+  /** The top-level entries of the extension's image (its package's output), by name, each with what wrote it. */
+  topLevelOf(ext: Extension): Map<string, Install> {
+    const out = new Map<string, Install>();
+    for (const e of this.build(ext.pkg).output.values()) {
+      const name = e.path.split("/")[1];
+      if (name !== undefined && name !== "" && !out.has(name)) out.set(name, e);
+    }
+    return out;
+  }
+
   /** The `/pkg` references of the extension's package and its stages. */
   refsOf(ext: Extension): { pkg: Package; ref: PkgRef }[] {
     return [...stagesOf(ext.pkg, this.packagesByName)].flatMap((pkg) =>
