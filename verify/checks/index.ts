@@ -21,6 +21,7 @@ import { talosCompatibility } from "./talos-compatibility.js";
 import { unknownKey } from "./unknown-key.js";
 import { unsignedModule } from "./unsigned-module.js";
 import { vermagic } from "./vermagic.js";
+import { worldWritable } from "./world-writable.js";
 
 /** Every verify check, in code order. */
 export const checks: readonly Check<VerifyModel>[] = [
@@ -41,6 +42,7 @@ export const checks: readonly Check<VerifyModel>[] = [
   manifestSchema,
   talosCompatibility,
   extensionPaths,
+  worldWritable,
   modprobeOptions,
   bootAssets,
   bootSignature,
