@@ -10,6 +10,7 @@ import { extensionPaths } from "./extension-paths.js";
 import { hashAlgorithm } from "./hash-algorithm.js";
 import { kernelMismatch } from "./kernel-mismatch.js";
 import { ldcacheShadowing } from "./ldcache-shadowing.js";
+import { ldcacheTrusted } from "./ldcache-trusted.js";
 import { manifestSchema } from "./manifest-schema.js";
 import { modprobeOptions } from "./modprobe-options.js";
 import { moduleStomping } from "./module-stomping.js";
@@ -39,6 +40,7 @@ export const checks: readonly Check<VerifyModel>[] = [
   staleModulesAlias,
   overlayConflicts,
   ldcacheShadowing,
+  ldcacheTrusted,
   manifestSchema,
   talosCompatibility,
   extensionPaths,
