@@ -7,6 +7,7 @@ import type { ModParam } from "../src/formats/elf/modinfo.js";
 import type { Certificate } from "../src/formats/x509/certificate.js";
 import type { Entry } from "../src/io/entry.js";
 import type { Enforcement } from "../src/talos/enforcement.js";
+import type { MachineConfig } from "../src/talos/machine-config.js";
 import type { Manifest, ManifestIssue } from "../src/talos/manifest.js";
 import type { LayerCache, LayerLibrary, OverlayLayer } from "../src/talos/overlay.js";
 
@@ -174,6 +175,8 @@ export interface ArtifactFact {
 export interface VerifyModel {
   /** In chain order (ROLES). */
   readonly artifacts: readonly ArtifactFact[];
+  /** `--machine-config`: the modules machined loads, judged against the artifacts' modules. */
+  readonly machineConfig?: MachineConfig;
   /** The kernel modules are judged against: the installer's, else the first kernel in chain order. */
   readonly kernel?: KernelFact;
 }

@@ -11,7 +11,9 @@ import { hashAlgorithm } from "./hash-algorithm.js";
 import { kernelMismatch } from "./kernel-mismatch.js";
 import { ldcacheShadowing } from "./ldcache-shadowing.js";
 import { ldcacheTrusted } from "./ldcache-trusted.js";
+import { machineModules } from "./machine-modules.js";
 import { manifestSchema } from "./manifest-schema.js";
+import { modprobeMachined } from "./modprobe-machined.js";
 import { modprobeOptions } from "./modprobe-options.js";
 import { moduleStomping } from "./module-stomping.js";
 import { noKernel } from "./no-kernel.js";
@@ -46,6 +48,8 @@ export const checks: readonly Check<VerifyModel>[] = [
   extensionPaths,
   worldWritable,
   modprobeOptions,
+  machineModules,
+  modprobeMachined,
   bootAssets,
   bootSignature,
   bootSize,
