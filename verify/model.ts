@@ -100,6 +100,12 @@ export interface ModuleFact {
   readonly params: readonly ModParam[];
   /** `.modinfo` alias= entries, in order: what depmod writes into modules.alias for the copy it chooses. */
   readonly aliases: readonly string[];
+  /** `.modinfo` firmware= entries: files the driver asks the kernel for, under the firmware directory. */
+  readonly firmware: readonly string[];
+  /** Built in the kernel tree (`intree=Y`), not out of tree. */
+  readonly intree: boolean;
+  /** The compilers its `.comment` names (`GCC: (Debian 12.2.0-14) 12.2.0`), in order. */
+  readonly compilers: readonly string[];
   readonly signature?: SignatureFact;
   readonly trust: Trust;
 }
@@ -159,6 +165,8 @@ export interface ArtifactFact {
   /** An installer's boot assets. */
   readonly boot?: BootFact;
   readonly modules: readonly ModuleFact[];
+  /** Firmware files in an installer's initramfs (where the imager moves the extensions' firmware), sorted. */
+  readonly firmware: readonly string[];
   readonly extensions: readonly ExtensionFact[];
   /** The overlay, bottom (rootfs) to top, when the artifact is an installer with extensions. */
   readonly layers: readonly OverlayLayer[];

@@ -5,8 +5,10 @@ import { bootAssets } from "./boot-assets.js";
 import { bootSignature } from "./boot-signature.js";
 import { bootSize } from "./boot-size.js";
 import { chainBreak } from "./chain-break.js";
+import { compilerMismatch } from "./compiler-mismatch.js";
 import { enforcementOff } from "./enforcement-off.js";
 import { extensionPaths } from "./extension-paths.js";
+import { firmwareMissing } from "./firmware-missing.js";
 import { hashAlgorithm } from "./hash-algorithm.js";
 import { kernelMismatch } from "./kernel-mismatch.js";
 import { ldcacheShadowing } from "./ldcache-shadowing.js";
@@ -33,9 +35,11 @@ export const checks: readonly Check<VerifyModel>[] = [
   enforcementOff,
   vermagic,
   kernelMismatch,
+  compilerMismatch,
   moduleStomping,
   staleModulesDep,
   staleModulesAlias,
+  firmwareMissing,
   overlayConflicts,
   ldcacheShadowing,
   manifestSchema,
