@@ -149,6 +149,7 @@ export async function artifactFacts(
     caches: layers.flatMap((l) => l.caches),
     libraries: layers.flatMap((l) => l.libraries),
     modprobe: layers.flatMap((l) => l.modprobe),
+    services: layers.flatMap((l) => l.services),
     ...depmodFacts(layers),
   };
 }

@@ -136,6 +136,14 @@ export interface ModprobeFact {
   readonly text: string;
 }
 
+/** An extension service spec file (`/usr/local/etc/containers/<file>.yaml`) as a layer ships it. */
+export interface ServiceFact {
+  readonly location: string;
+  readonly layer: string;
+  readonly path: string;
+  readonly text: string;
+}
+
 /** `modules.dep` as the merged root shows it: module path (relative to the release dir) per module name. */
 export interface ModulesDepFact {
   readonly location: string;
@@ -173,6 +181,7 @@ export interface ArtifactFact {
   readonly caches: readonly LayerCache[];
   readonly libraries: readonly LayerLibrary[];
   readonly modprobe: readonly ModprobeFact[];
+  readonly services: readonly ServiceFact[];
   /** The winning modules.dep of the overlay. */
   readonly modulesDep?: ModulesDepFact;
   /** The winning modules.alias of the overlay. */

@@ -106,6 +106,16 @@ describe("talos-ext verify on an installer", () => {
       /^nvidia \(nvidia-p2p\) asks for nvidia\/595\.58\.03\/gsp_ga10x\.bin, which no layer and not the initramfs carries/,
     ],
     [
+      "service-spec",
+      "TE5004",
+      /^\/usr\/local\/etc\/containers\/nvidia-persistenced\.yaml \(nvidia-p2p\): error unmarshalling extension service config: sometimes does not belong to RestartKind values$/,
+    ],
+    [
+      "service-entrypoint",
+      "TE5005",
+      /^service nvidia-persistenced \(\/usr\/local\/etc\/containers\/nvidia-persistenced\.yaml\): entrypoint \/usr\/bin\/nvidia-persistenced is not in \/usr\/local\/lib\/containers\/nvidia-persistenced/,
+    ],
+    [
       "compiler-mismatch",
       "TE2003",
       /^nvidia is built by clang \d+\.\d+\.\d+ \("Debian clang version [^"]+"\); the kernel .* by gcc \d+\.\d+\.\d+ \("gcc \(Debian /,

@@ -17,6 +17,8 @@ import { modprobeOptions } from "./modprobe-options.js";
 import { moduleStomping } from "./module-stomping.js";
 import { noKernel } from "./no-kernel.js";
 import { overlayConflicts } from "./overlay-conflicts.js";
+import { serviceEntrypoint } from "./service-entrypoint.js";
+import { serviceSpec } from "./service-spec.js";
 import { staleModulesAlias } from "./stale-modules-alias.js";
 import { staleModulesDep } from "./stale-modules-dep.js";
 import { talosCompatibility } from "./talos-compatibility.js";
@@ -45,6 +47,8 @@ export const checks: readonly Check<VerifyModel>[] = [
   manifestSchema,
   talosCompatibility,
   extensionPaths,
+  serviceSpec,
+  serviceEntrypoint,
   modprobeOptions,
   bootAssets,
   bootSignature,
