@@ -225,7 +225,8 @@ const BYTE_MUTATIONS: readonly Mutation[] = [
   (b, rng) => {
     const from = pos(b, rng);
     const chunk = b.slice(from, Math.min(b.length, from + chunkLen(b, rng)));
-    b.set(chunk.subarray(0, Math.max(0, b.length - pos(b, rng))), Math.min(b.length, pos(b, rng)));
+    const to = pos(b, rng);
+    b.set(chunk.subarray(0, Math.max(0, b.length - to)), to);
     return b;
   },
   // A splice: the head of this input, the tail of another (or of itself).

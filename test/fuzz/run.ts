@@ -72,6 +72,7 @@ export async function fuzzTarget(
   if (target === undefined) throw new Error(`no fuzz target ${name}`);
   let seeds: Seed[] | undefined;
   const failures: Failure[] = [];
+  const logged = new Set<string>();
   const state = new Int32Array(new SharedArrayBuffer(16));
   const t0 = Date.now();
   const deadline = t0 + seconds * 1000;
@@ -88,7 +89,10 @@ export async function fuzzTarget(
       error,
       bytes,
     });
-    log(`${name}: failure at iteration ${iteration} (seed ${seed}): ${error.split("\n")[0]}`);
+    const sig = signature(error);
+    // The first of each kind is logged; the rest are counted.
+    if (!logged.has(sig)) log(`${name}: failure at iteration ${iteration} (seed ${seed}): ${error.split("\n")[0]}`);
+    logged.add(sig);
   };
   /** An input the worker did not live to report: made again here from its iteration's seed. */
   const remake = async (iteration: number, error: string) => {

@@ -301,7 +301,7 @@ export const TARGETS: readonly Target[] = [
   {
     name: "squashfs",
     describe: "SquashFS: superblock, id/fragment/export/xattr tables, inodes, directories, symlinks, file data",
-    seedFiles: () => files(join(OUT, "squashfs"), /\.sqsh$/, 1 << 20),
+    seedFiles: () => files(join(OUT, "squashfs"), /\.sqsh$/, 3 << 20),
     fields: squashfsFields,
     run: (bytes, name) => squashfsAll(bounded(name, bytes)),
   },
