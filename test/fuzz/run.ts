@@ -73,7 +73,7 @@ export async function fuzzTarget(
   let seeds: Seed[] | undefined;
   const failures: Failure[] = [];
   const logged = new Set<string>();
-  const state = new Int32Array(new SharedArrayBuffer(16));
+  const state = new Int32Array(new SharedArrayBuffer(20));
   const t0 = Date.now();
   const deadline = t0 + seconds * 1000;
   let start = 0;
@@ -110,6 +110,7 @@ export async function fuzzTarget(
       state: state.buffer as SharedArrayBuffer,
     };
     Atomics.store(state, 0, -1);
+    Atomics.store(state, 4, 0);
     const doneBefore = Atomics.load(state, 3);
     const worker = new Worker(workerFile, {
       workerData: data,
@@ -123,6 +124,7 @@ export async function fuzzTarget(
       let last = -1;
       let since = Date.now();
       let ready = false;
+      let stopping: number | undefined;
       const timer = setInterval(() => {
         const now = Date.now();
         const cur = Atomics.load(state, 0);
@@ -130,8 +132,12 @@ export async function fuzzTarget(
           last = cur;
           since = now;
         }
-        if (now >= deadline) finish({ why: "deadline", at: cur });
-        else if (ready && cur !== -1 && now - since > limits.timeoutMs)
+        if (now >= deadline) {
+          // Asked to stop after the input it is on; terminated only if that input outlives its time limit.
+          Atomics.store(state, 4, 1);
+          stopping ??= now;
+          if (now - stopping > limits.timeoutMs) finish({ why: "deadline", at: cur });
+        } else if (ready && cur !== -1 && now - since > limits.timeoutMs)
           finish({ why: "timeout", at: cur, error: `timeout: over ${limits.timeoutMs} ms` });
         else if (process.memoryUsage.rss() > limits.rssBytes)
           finish({ why: "memory", at: cur, error: `memory: RSS over ${limits.rssBytes} bytes` });
@@ -159,7 +165,9 @@ export async function fuzzTarget(
           error: `${memory ? "memory" : "worker error"}: ${err.stack ?? err.message}`,
         });
       });
-      worker.on("exit", () => finish({ why: "exit", at: Atomics.load(state, 0) }));
+      worker.on("exit", () =>
+        finish({ why: stopping !== undefined ? "deadline" : "exit", at: Atomics.load(state, 0) }),
+      );
     });
     if (ended.why === "deadline" || (ended.why === "exit" && seedCount === 0)) break;
     // The input that was running when the worker was stopped is a failure; the next worker starts after it.
@@ -207,7 +215,7 @@ export function saveFailures(failures: readonly Failure[], perKind = 3): string[
  */
 export class Replayer {
   private worker: Worker | undefined;
-  private readonly state = new Int32Array(new SharedArrayBuffer(16));
+  private readonly state = new Int32Array(new SharedArrayBuffer(20));
   private next = 0;
   constructor(
     private readonly target: string,

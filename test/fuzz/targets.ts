@@ -5,10 +5,11 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { threadId } from "node:worker_threads";
+import { DefinitionError, loadDefinition } from "../../src/extension/definition.js";
 import { type Compression, decompressBuffer } from "../../src/formats/compress/index.js";
 import { readCpio } from "../../src/formats/cpio/reader.js";
 import { parseDer } from "../../src/formats/der/index.js";
@@ -420,6 +421,23 @@ export const TARGETS: readonly Target[] = [
     },
   },
   {
+    name: "extension-yaml",
+    describe: "the SDK's extension.yaml (loadDefinition: YAML, then the schema, each problem at its line)",
+    seedFiles: () => textFiles(/\/extension\.yaml$/),
+    text: true,
+    async run(bytes) {
+      const dir = join(tmpdir(), `talos-ext-fuzz-${process.pid}-${threadId}`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, "extension.yaml"), bytes);
+      try {
+        await loadDefinition(dir);
+      } catch (err) {
+        // The definition reader's refusal: every problem with its line, column and key.
+        if (!(err instanceof DefinitionError)) throw err;
+      }
+    },
+  },
+  {
     name: "pkg-yaml",
     describe: "pkg.yaml, vars.yaml and other repository YAML (parseYaml, readPkg, loadVarsFile) and shell steps",
     seedFiles: () => textFiles(/\/(pkg|vars|variant|extension|\.kres)\.yaml$/),
@@ -452,12 +470,13 @@ export async function loadSeeds(t: Target): Promise<Seed[]> {
       out.push({ name, bytes: p.bytes, fields, ...(t.tar ? { tarHeaders: tarHeaders(p.bytes) } : {}) });
     }
   }
-  return out;
+  return out.sort((a, b) => a.bytes.length - b.bytes.length || (a.name < b.name ? -1 : 1));
 }
 
 /** The input of one iteration: a seed picked and mutated, both by `rng` alone. */
 export function makeInput(t: Target, seeds: readonly Seed[], rng: Rng): { seed: Seed; bytes: Uint8Array } {
-  const seed = rng.pick(seeds);
+  // Small seeds run fast: half the picks are among the smaller half.
+  const seed = rng.chance(0.5) ? (seeds[rng.below(Math.ceil(seeds.length / 2))] as Seed) : rng.pick(seeds);
   const other = rng.pick(seeds);
   let bytes = t.custom?.(seed.bytes, rng);
   if (bytes === undefined || rng.chance(0.3)) {

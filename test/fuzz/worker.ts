@@ -16,7 +16,7 @@ export interface FuzzWorkerData {
   readonly runSeed: number;
   readonly start: number;
   readonly maxAlloc: number;
-  /** [0] iteration now running (-1 between), [1] parsed, [2] typed, [3] inputs done. */
+  /** [0] iteration now running (-1 between), [1] parsed, [2] typed, [3] inputs done, [4] set to stop. */
   readonly state: SharedArrayBuffer;
 }
 
@@ -93,7 +93,9 @@ async function fuzz(): Promise<void> {
   const seeds = await loadSeeds(target);
   parentPort?.postMessage({ type: "ready", seeds: seeds.length } satisfies WorkerMessage);
   if (seeds.length === 0) return;
-  for (let i = data.start; ; i++) {
+  // Stopped between inputs, not terminated: terminating a thread inside a native decoder (liblzma) aborts the
+  // process.
+  for (let i = data.start; Atomics.load(state, 4) === 0; i++) {
     Atomics.store(state, 0, i);
     const rng = new Rng(iterationSeed(data.runSeed, i));
     const { seed, bytes } = makeInput(target, seeds, rng);
