@@ -25,7 +25,8 @@ export interface Limits {
 export const DEFAULT_LIMITS: Limits = {
   timeoutMs: 10_000,
   heapMiB: 1024,
-  // Above the largest bound a reader sets itself (a decompressed kernel: 512 MiB).
+  // Above the largest bound a reader sets itself (a decompressed kernel: 512 MiB); the bound of an input is
+  // 1024 times its size, between 64 MiB and this.
   maxAlloc: (512 << 20) + (1 << 20),
   rssBytes: 3 * 2 ** 30,
 };

@@ -3,8 +3,9 @@
  * seed S, from the seeds) and publishes the iteration it is on in shared memory, so that the main thread can
  * tell a hang from progress and name the input that hung; in `replay` mode it runs the inputs it is sent.
  *
- * Any single allocation larger than `maxAlloc` bytes is a failure even when the reader catches what the guard
- * throws: the backing stores of typed arrays live outside the V8 heap that resourceLimits bounds.
+ * Any single allocation larger than the input's bound (1024 times its size, at least 64 MiB, at most `maxAlloc`)
+ * is a failure even when the reader catches what the guard throws: a size read from the input must not decide
+ * an allocation, and the backing stores of typed arrays live outside the V8 heap that resourceLimits bounds.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { iterationSeed, Rng } from "./mutator.js";
@@ -34,10 +35,12 @@ export type WorkerMessage =
 const data = workerData as FuzzWorkerData;
 const state = new Int32Array(data.state);
 let tripped: string | undefined;
+/** The bound for the input now running: 1024 bytes per input byte, at least 64 MiB, at most `maxAlloc`. */
+let bound = data.maxAlloc;
 
 function guard(n: unknown, what: string): void {
-  if (typeof n === "number" && n > data.maxAlloc) {
-    tripped ??= `an allocation of ${n} bytes (${what}), over the bound of ${data.maxAlloc}: ${new Error().stack}`;
+  if (typeof n === "number" && n > bound) {
+    tripped ??= `an allocation of ${n} bytes (${what}), over the bound of ${bound}: ${new Error().stack}`;
     throw new RangeError(`fuzz allocation guard: ${n} bytes`);
   }
 }
@@ -80,6 +83,7 @@ function installGuard(): void {
 
 async function outcomeOf(bytes: Uint8Array, name: string): Promise<Outcome> {
   tripped = undefined;
+  bound = Math.min(data.maxAlloc, Math.max(64 << 20, bytes.length * 1024));
   const target = targetNamed(data.target);
   if (target === undefined) throw new Error(`no target ${data.target}`);
   const outcome = await runOne(target, bytes, name);
