@@ -369,3 +369,76 @@ export function squashfsFields(b: Uint8Array): Field[] {
   }
   return out;
 }
+
+/** zstd frames: the frame header descriptor and window byte, and every block header (3 bytes: last, type, size). */
+export function zstdFields(b: Uint8Array): Field[] {
+  const out: Field[] = [];
+  let at = 0;
+  while (at + 6 <= b.length && out.length < 5000) {
+    const magic = uint(b, at, 4);
+    if ((magic & 0xfffffff0) === 0x184d2a50) {
+      out.push({ offset: at + 4, size: 4, name: "skippable size" });
+      at += 8 + uint(b, at + 4, 4);
+      continue;
+    }
+    if (magic !== 0xfd2fb528) break;
+    const fhd = b[at + 4] as number;
+    out.push({ offset: at + 4, size: 1, name: "frame header descriptor" });
+    const single = (fhd >> 5) & 1;
+    const fcsSize = [single ? 1 : 0, 2, 4, 8][fhd >> 6] as number;
+    const didSize = [0, 1, 2, 4][fhd & 3] as number;
+    let h = at + 5;
+    if (!single) out.push({ offset: h++, size: 1, name: "window descriptor" });
+    if (didSize > 0) out.push({ offset: h, size: didSize, name: "dictionary id" });
+    h += didSize;
+    if (fcsSize > 0) out.push({ offset: h, size: Math.min(fcsSize, 8), name: "frame content size" });
+    h += fcsSize;
+    for (;;) {
+      if (h + 3 > b.length) return out;
+      out.push({ offset: h, size: 3, name: "block header" }, { offset: h + 3, size: 1, name: "literals header" });
+      const bh = uint(b, h, 2) | ((b[h + 2] as number) << 16);
+      const type = (bh >> 1) & 3;
+      h += 3 + (type === 1 ? 1 : bh >>> 3);
+      if (bh & 1) break;
+    }
+    if ((fhd >> 2) & 1) h += 4;
+    at = h;
+  }
+  return out;
+}
+
+/** lz4 frames (FLG, BD, content size, header checksum, block sizes) or the legacy format's block sizes. */
+export function lz4Fields(b: Uint8Array): Field[] {
+  const out: Field[] = [];
+  let at = 0;
+  while (at + 7 <= b.length && out.length < 5000) {
+    const magic = uint(b, at, 4);
+    if (magic === 0x184c2102) {
+      for (let h = at + 4; h + 4 <= b.length && out.length < 5000; h += 4 + uint(b, h, 4)) {
+        out.push({ offset: h, size: 4, name: "legacy block size" });
+        if (uint(b, h, 4) === 0x184c2102) break;
+      }
+      return out;
+    }
+    if (magic !== 0x184d2204) break;
+    const flg = b[at + 4] as number;
+    out.push({ offset: at + 4, size: 1, name: "FLG" }, { offset: at + 5, size: 1, name: "BD" });
+    let h = at + 6;
+    if (flg & 0x08) out.push({ offset: h, size: 8, name: "content size" });
+    h += flg & 0x08 ? 8 : 0;
+    if (flg & 0x01) h += 4;
+    out.push({ offset: h, size: 1, name: "header checksum" });
+    h += 1;
+    for (;;) {
+      if (h + 4 > b.length) return out;
+      const size = uint(b, h, 4);
+      out.push({ offset: h, size: 4, name: "block size" });
+      h += 4;
+      if (size === 0) break;
+      h += (size & 0x7fffffff) + (flg & 0x10 ? 4 : 0);
+    }
+    if (flg & 0x04) h += 4;
+    at = h;
+  }
+  return out;
+}

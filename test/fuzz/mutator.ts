@@ -337,7 +337,10 @@ const TEXT_MUTATIONS: readonly Mutation[] = [
     const i = rng.below(lines.length);
     const line = lines[i] as Uint8Array;
     if (rng.chance(0.5)) lines.splice(i, 1);
-    else lines.splice(i, 0, ...Array.from({ length: 1 + rng.below(rng.chance(0.1) ? 200 : 3) }, () => line));
+    else {
+      const n = Math.min(1 + rng.below(rng.chance(0.1) ? 200 : 3), Math.floor((256 << 10) / Math.max(1, line.length)));
+      lines.splice(i, 0, ...Array.from({ length: n }, () => line));
+    }
     return concat(...lines);
   },
   // The indentation of a line changed.
@@ -386,18 +389,22 @@ export interface MutateOptions {
 export function mutate(input: Uint8Array, rng: Rng, opts: MutateOptions = {}): Uint8Array {
   let b: Uint8Array = input.slice();
   const fields = opts.fields ?? [];
+  // Stacked growing mutations (a line repeated, then repeated again) are kept from growing without bound.
+  const maxLength = Math.max(4 * input.length, input.length + (256 << 10));
   const n = rng.chance(0.1) ? 1 + rng.below(32) : 1 + rng.below(rng.chance(0.5) ? 2 : 8);
   for (let k = 0; k < n; k++) {
     const r = rng.below(100);
     if (fields.length > 0 && r < 40) {
       mutateField(b, rng.pick(fields), rng);
     } else if (opts.text && r >= 40 && r < 80) {
-      b = rng.pick(TEXT_MUTATIONS)(b, rng, opts.other ?? new Uint8Array());
+      const next = rng.pick(TEXT_MUTATIONS)(b, rng, opts.other ?? new Uint8Array());
+      if (next.length <= maxLength) b = next;
     } else {
       const m = rng.pick(BYTE_MUTATIONS);
       // Length-changing mutations break every offset after them: used less on structured inputs.
       if (fields.length > 0 && BYTE_MUTATIONS.indexOf(m) >= 5 && rng.chance(0.5)) continue;
-      b = m(b, rng, opts.other ?? new Uint8Array());
+      const next = m(b, rng, opts.other ?? new Uint8Array());
+      if (next.length <= maxLength) b = next;
     }
   }
   return b;

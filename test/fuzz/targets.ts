@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { threadId } from "node:worker_threads";
 import { DefinitionError, loadDefinition } from "../../src/extension/definition.js";
-import { type Compression, decompressBuffer } from "../../src/formats/compress/index.js";
+import { type Compression, type DecompressOptions, decompressBuffer } from "../../src/formats/compress/index.js";
 import { readCpio } from "../../src/formats/cpio/reader.js";
 import { parseDer } from "../../src/formats/der/index.js";
 import { readDynamic } from "../../src/formats/elf/dynamic.js";
@@ -44,11 +44,13 @@ import {
   fixTarChecksums,
   kernelFields,
   ldcacheFields,
+  lz4Fields,
   moduleSigFields,
   peFields,
   squashfsFields,
   tarFields,
   tarHeaders,
+  zstdFields,
 } from "./fields.js";
 import { type Field, mutate, type Rng } from "./mutator.js";
 import { mutateImageJson } from "./oci.js";
@@ -160,8 +162,13 @@ async function elfAll(src: ByteSource): Promise<void> {
   if (elf.header.machine === 62) await readX86IsaLevel(elf);
 }
 
-async function decompressTarget(kind: Compression, bytes: Uint8Array, name: string, zstd?: "fzstd"): Promise<void> {
-  await decompressBuffer(kind, bytes, { name, maxOutput: 64 << 20, ...(zstd ? { zstd } : {}) });
+async function decompressTarget(
+  kind: Compression,
+  bytes: Uint8Array,
+  name: string,
+  backend: Omit<DecompressOptions, "name">,
+): Promise<void> {
+  await decompressBuffer(kind, bytes, { name, maxOutput: 64 << 20, ...backend });
 }
 
 /** Initramfs segments of one compression, cut out of the initramfs fixtures: real streams of every decoder. */
@@ -217,14 +224,20 @@ const vars = { get: (name: string) => (name === "MISSING" ? undefined : `value-o
 
 const SEEDS = join(ROOT, "test/fuzz/seeds");
 
-const compressors: [string, Compression, RegExp, "fzstd" | undefined][] = [
-  ["gzip", "gzip", /\.gz$/, undefined],
-  ["zstd", "zstd", /\.zst$/, undefined],
-  ["zstd-js", "zstd", /\.zst$/, "fzstd"],
-  ["xz", "xz", /\.xz$/, undefined],
-  ["lz4-frame", "lz4-frame", /\.lz4$/, undefined],
-  ["lz4-legacy", "lz4-legacy", /\.lz4l$/, undefined],
+/** Each decoder, with the native backend (where there is one) and the pure-JavaScript one. */
+const compressors: [string, Compression, RegExp, Omit<DecompressOptions, "name">][] = [
+  ["gzip", "gzip", /\.gz$/, {}],
+  ["zstd", "zstd", /\.zst$/, { zstd: "native" }],
+  ["zstd-js", "zstd", /\.zst$/, { zstd: "fzstd" }],
+  ["xz", "xz", /\.xz$/, {}],
+  ["lz4-frame", "lz4-frame", /\.lz4$/, { lz4: "native" }],
+  ["lz4-frame-js", "lz4-frame", /\.lz4$/, { lz4: "js" }],
+  ["lz4-legacy", "lz4-legacy", /\.lz4l$/, { lz4: "native" }],
+  ["lz4-legacy-js", "lz4-legacy", /\.lz4l$/, { lz4: "js" }],
 ];
+
+const compressorFields = (kind: Compression) =>
+  kind === "zstd" ? zstdFields : kind === "lz4-frame" || kind === "lz4-legacy" ? lz4Fields : undefined;
 
 const imageFiles = () =>
   files(
@@ -274,12 +287,13 @@ export const TARGETS: readonly Target[] = [
     },
   },
   ...compressors.map(
-    ([name, kind, ext, zstd]): Target => ({
+    ([name, kind, ext, backend]): Target => ({
       name,
       describe: `the ${name} decoder (decompressStream): seeds by the real tool, and initramfs segments`,
       seedFiles: () => [...files(SEEDS, ext), ...initramfsFiles()],
       derive: async (file, bytes) => (file.startsWith(SEEDS) ? [{ part: "", bytes }] : segmentsOf(kind)(file, bytes)),
-      run: (bytes, file) => decompressTarget(kind, bytes, file, zstd),
+      ...(compressorFields(kind) ? { fields: compressorFields(kind) } : {}),
+      run: (bytes, file) => decompressTarget(kind, bytes, file, backend),
     }),
   ),
   {

@@ -120,6 +120,8 @@ async function fuzz(): Promise<void> {
 }
 
 installGuard();
+// Libraries' warnings (the yaml package's about collection keys) would flood the output, once per input.
+process.emitWarning = () => {};
 if (data.mode === "fuzz") {
   await fuzz();
 } else {
