@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { fixTarChecksums } from "./fields.js";
 import type { Rng } from "./mutator.js";
 
-interface Member {
+export interface Member {
   /** The header block(s), pax and GNU long-name blocks included, as found. */
   header: Uint8Array;
   /** Offset of the member's own ustar header inside `header`. */
@@ -21,7 +21,7 @@ const latin1 = new TextDecoder("latin1");
 const utf8 = new TextDecoder();
 const enc = new TextEncoder();
 
-function split(b: Uint8Array): { members: Member[]; tail: Uint8Array } | undefined {
+export function split(b: Uint8Array): { members: Member[]; tail: Uint8Array } | undefined {
   const members: Member[] = [];
   let at = 0;
   let start = 0;
@@ -50,7 +50,7 @@ function split(b: Uint8Array): { members: Member[]; tail: Uint8Array } | undefin
   return undefined;
 }
 
-function join(members: readonly Member[], tail: Uint8Array): Uint8Array {
+export function join(members: readonly Member[], tail: Uint8Array): Uint8Array {
   const parts: Uint8Array[] = [];
   for (const m of members) {
     const h = m.header.slice();
@@ -217,5 +217,45 @@ export function mutateImageJson(input: Uint8Array, rng: Rng): Uint8Array | undef
       if (!queue.includes(other)) queue.push(other);
     }
   }
+  return join(members, tail);
+}
+
+/** A plain ustar archive of regular files (names split into prefix and name), for seeds built in memory. */
+export function packTar(files: readonly { name: string; data: Uint8Array }[]): Uint8Array {
+  const members: Member[] = files.map(({ name, data }) => {
+    const h = new Uint8Array(512);
+    const cut = name.length > 100 ? name.lastIndexOf("/", 155) : -1;
+    const put = (o: number, text: string) => h.set(enc.encode(text), o);
+    put(0, cut > 0 ? name.slice(cut + 1) : name);
+    if (cut > 0) put(345, name.slice(0, cut));
+    put(100, "0000644\0");
+    put(108, "0000000\0");
+    put(116, "0000000\0");
+    put(136, "00000000000\0");
+    h[156] = 0x30;
+    put(257, "ustar\u000000");
+    return { header: h, own: 0, name, data };
+  });
+  return join(members, new Uint8Array(1024));
+}
+
+/** One member's bytes mutated as text (or the member dropped, or copied under another name). */
+export function mutateTarMember(
+  input: Uint8Array,
+  rng: Rng,
+  mutateText: (b: Uint8Array) => Uint8Array,
+): Uint8Array | undefined {
+  const parts = split(input);
+  if (parts === undefined || parts.members.length === 0) return undefined;
+  const { members, tail } = parts;
+  const i = rng.below(members.length);
+  const m = members[i] as Member;
+  const r = rng.below(10);
+  if (r === 0 && members.length > 1) members.splice(i, 1);
+  else if (r === 1) {
+    const other = members[rng.below(members.length)] as Member;
+    members.push({ ...other, header: m.header.slice(), name: m.name, data: other.data.slice() });
+    members.splice(i, 1);
+  } else m.data = mutateText(m.data);
   return join(members, tail);
 }

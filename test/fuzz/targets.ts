@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { threadId } from "node:worker_threads";
 import { DefinitionError, loadDefinition } from "../../src/extension/definition.js";
 import { type Compression, type DecompressOptions, decompressBuffer } from "../../src/formats/compress/index.js";
@@ -31,6 +31,7 @@ import { readTar } from "../../src/formats/tar/reader.js";
 import { parseCertificate } from "../../src/formats/x509/index.js";
 import { FormatError, LimitError } from "../../src/io/errors.js";
 import { BufferSource, type ByteSource } from "../../src/io/source.js";
+import { loadRepository } from "../../src/repo/load.js";
 import { readPkg } from "../../src/repo/pkg.js";
 import { parseShell } from "../../src/repo/shell.js";
 import { renderTemplate } from "../../src/repo/template.js";
@@ -52,8 +53,8 @@ import {
   tarHeaders,
   zstdFields,
 } from "./fields.js";
-import { type Field, mutate, type Rng } from "./mutator.js";
-import { mutateImageJson } from "./oci.js";
+import { type Field, mutate, Rng } from "./mutator.js";
+import { mutateImageJson, mutateTarMember, packTar, split } from "./oci.js";
 
 export const ROOT = join(import.meta.dirname, "../..").replace(/\/dist$/, "");
 const OUT = join(ROOT, "test/fixtures/out");
@@ -222,6 +223,27 @@ const textFiles = (match: RegExp) => [
   ...files(join(ROOT, "templates"), match, 256 << 10),
   ...files(join(OUT, "repo"), match, 256 << 10),
 ];
+
+const REPO_FIXTURES = join(ROOT, "test/repo/fixtures/clean");
+
+const dirs = (d: string): string[] =>
+  existsSync(d)
+    ? readdirSync(d, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => join(d, e.name))
+        .sort()
+    : [];
+
+/** The clean repository fixture as a tar, with a fault's `tree/` laid over it when `dir` is a fault. */
+function repoTar(dir: string): Uint8Array {
+  const tree = new Map<string, Uint8Array>();
+  const add = (base: string) => {
+    for (const f of files(base, /./, 1 << 20)) tree.set(relative(base, f), new Uint8Array(readFileSync(f)));
+  };
+  add(REPO_FIXTURES);
+  if (dir !== REPO_FIXTURES) add(join(dir, "tree"));
+  return packTar([...tree].map(([name, data]) => ({ name, data })));
+}
 
 const vars = { get: (name: string) => (name === "MISSING" ? undefined : `value-of-${name}`) };
 
@@ -458,6 +480,33 @@ export const TARGETS: readonly Target[] = [
     },
   },
   {
+    name: "repo",
+    describe: "an extensions repository (loadRepository: walk, vars, templates, pkg.yaml, manifests, .kres.yaml)",
+    // The input is a tar of the tree: the clean fixture, and the clean fixture with each fault's files.
+    seedFiles: () => [REPO_FIXTURES, ...dirs(join(REPO_FIXTURES, "../faults"))],
+    derive: async (dir) => [{ part: "tree", bytes: repoTar(dir) }],
+    custom: (b, rng) => mutateTarMember(b, rng, (data) => mutate(data, new Rng(rng.u32()), { text: true })),
+    async run(bytes) {
+      const parts = split(bytes);
+      if (parts === undefined) return;
+      const root = join(tmpdir(), `talos-ext-fuzz-repo-${process.pid}-${threadId}`);
+      await rm(root, { recursive: true, force: true });
+      try {
+        for (const m of parts.members) {
+          // Only plain relative names: the fuzzer's archive must not write outside its directory.
+          if (!/^[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/.test(m.name) || m.name.split("/").includes("..")) continue;
+          const path = join(root, m.name);
+          await mkdir(dirname(path), { recursive: true });
+          await writeFile(path, m.data).catch(() => undefined);
+        }
+        await mkdir(root, { recursive: true });
+        await loadRepository(root);
+      } finally {
+        await rm(root, { recursive: true, force: true });
+      }
+    },
+  },
+  {
     name: "pkg-yaml",
     describe: "pkg.yaml, vars.yaml and other repository YAML (parseYaml, readPkg, loadVarsFile) and shell steps",
     seedFiles: () => textFiles(/\/(pkg|vars|variant|extension|\.kres)\.yaml$/),
@@ -481,7 +530,7 @@ export const targetNamed = (name: string): Target | undefined => TARGETS.find((t
 export async function loadSeeds(t: Target): Promise<Seed[]> {
   const out: Seed[] = [];
   for (const file of t.seedFiles()) {
-    const bytes = new Uint8Array(readFileSync(file));
+    const bytes = statSync(file).isDirectory() ? new Uint8Array() : new Uint8Array(readFileSync(file));
     const parts = t.derive ? await t.derive(file, bytes) : [{ part: "", bytes }];
     for (const p of parts) {
       if (p.bytes.length === 0) continue;
