@@ -29,7 +29,7 @@ import { readUki } from "../../src/formats/pe/uki.js";
 import { SquashFs } from "../../src/formats/squashfs/reader.js";
 import { readTar } from "../../src/formats/tar/reader.js";
 import { walkTar } from "../../src/formats/tar/walk.js";
-import { parseCertificate } from "../../src/formats/x509/index.js";
+import { parseCertificate } from "../../src/formats/x509/certificate.js";
 import { FormatError, LimitError } from "../../src/io/errors.js";
 import { BufferSource, type ByteSource } from "../../src/io/source.js";
 import { loadRepository } from "../../src/repo/load.js";
