@@ -28,10 +28,15 @@ import { type LayerScan, renamed, scanLayer } from "./scan.js";
 /** Bounds for what is read whole: a SquashFS inside the initramfs, extensions.yaml. */
 const MAX_SQUASHFS = 2 * 2 ** 30;
 const MAX_LISTING = 1 << 20;
+/** The imager moves each extension's firmware out of its SquashFS into the initramfs (internal/pkg/extensions
+ * Compress: quirks.FirmwarePath(), /usr/lib/firmware since the usr merge, /lib/firmware before). */
+const FIRMWARE = /^\/(usr\/)?lib\/firmware\//;
 
 interface Layers {
   readonly layers: readonly LayerScan[];
   readonly extensions: readonly ExtensionFact[];
+  /** Firmware files the initramfs itself carries. */
+  readonly firmware?: readonly string[];
 }
 
 /** The installer's initramfs: rootfs.sqsh and the extension layers listed in extensions.yaml, bottom to top. */
@@ -44,9 +49,14 @@ async function initramfsLayers(
   const src = new CountingSource(initramfs, counter);
   const scans = new Map<string, LayerScan>();
   let yaml: { text: string; location: string } | undefined;
-  const wanted = (p: string) => p.endsWith(".sqsh") || p === "/extensions.yaml";
+  const firmware: string[] = [];
+  const wanted = (p: string) => p.endsWith(".sqsh") || p === "/extensions.yaml" || FIRMWARE.test(p);
   for (const seg of await splitInitramfs(src)) {
     for await (const { entry, body } of segmentFiles(src, seg, wanted)) {
+      if (FIRMWARE.test(entry.path)) {
+        firmware.push(entry.path);
+        continue;
+      }
       // The member's name as the imager wrote it, without the root the layer model gives it.
       const member = entry.path.slice(1);
       const location = chainPath(name, `segment ${seg.index}`, member);
@@ -79,7 +89,7 @@ async function initramfsLayers(
       entries: scan.entries,
     });
   }
-  return { layers, extensions };
+  return { layers, extensions, firmware: firmware.sort() };
 }
 
 /** An extension image: its rootfs/ as the one layer, named by its manifest. */
@@ -124,7 +134,7 @@ export async function artifactFacts(
     const layer = treeLayer(tree, "", "image-layer", input.file, counter);
     read = { layers: [await scanLayer("image", layer, certs)], extensions: [] };
   }
-  const { layers, extensions } = read;
+  const { layers, extensions, firmware } = read;
   return {
     role: input.role,
     file: input.file,
@@ -132,12 +142,14 @@ export async function artifactFacts(
     ...(opened.kernel ? { kernel: opened.kernel } : {}),
     ...(opened.boot ? { boot: opened.boot } : {}),
     modules: layers.flatMap((l) => l.modules),
+    firmware: firmware ?? [],
     extensions,
     // Only an installer stacks layers into an overlay.
     layers: initramfs ? layers.map(({ name, entries }) => ({ name, entries })) : [],
     caches: layers.flatMap((l) => l.caches),
     libraries: layers.flatMap((l) => l.libraries),
     modprobe: layers.flatMap((l) => l.modprobe),
+    services: layers.flatMap((l) => l.services),
     ...depmodFacts(layers),
   };
 }

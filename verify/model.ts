@@ -101,6 +101,12 @@ export interface ModuleFact {
   readonly params: readonly ModParam[];
   /** `.modinfo` alias= entries, in order: what depmod writes into modules.alias for the copy it chooses. */
   readonly aliases: readonly string[];
+  /** `.modinfo` firmware= entries: files the driver asks the kernel for, under the firmware directory. */
+  readonly firmware: readonly string[];
+  /** Built in the kernel tree (`intree=Y`), not out of tree. */
+  readonly intree: boolean;
+  /** The compilers its `.comment` names (`GCC: (Debian 12.2.0-14) 12.2.0`), in order. */
+  readonly compilers: readonly string[];
   readonly signature?: SignatureFact;
   readonly trust: Trust;
 }
@@ -125,6 +131,14 @@ export interface ExtensionFact {
 }
 
 export interface ModprobeFact {
+  readonly location: string;
+  readonly layer: string;
+  readonly path: string;
+  readonly text: string;
+}
+
+/** An extension service spec file (`/usr/local/etc/containers/<file>.yaml`) as a layer ships it. */
+export interface ServiceFact {
   readonly location: string;
   readonly layer: string;
   readonly path: string;
@@ -160,12 +174,15 @@ export interface ArtifactFact {
   /** An installer's boot assets. */
   readonly boot?: BootFact;
   readonly modules: readonly ModuleFact[];
+  /** Firmware files in an installer's initramfs (where the imager moves the extensions' firmware), sorted. */
+  readonly firmware: readonly string[];
   readonly extensions: readonly ExtensionFact[];
   /** The overlay, bottom (rootfs) to top, when the artifact is an installer with extensions. */
   readonly layers: readonly OverlayLayer[];
   readonly caches: readonly LayerCache[];
   readonly libraries: readonly LayerLibrary[];
   readonly modprobe: readonly ModprobeFact[];
+  readonly services: readonly ServiceFact[];
   /** The winning modules.dep of the overlay. */
   readonly modulesDep?: ModulesDepFact;
   /** The winning modules.alias of the overlay. */

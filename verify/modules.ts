@@ -1,4 +1,6 @@
 /** A kernel module's facts: its .modinfo, and its appended signature judged against the kernel's certificates. */
+import { compilersOf, readComments } from "../src/formats/elf/comment.js";
+import { ElfFile } from "../src/formats/elf/file.js";
 import { readModinfo } from "../src/formats/elf/modinfo.js";
 import { moduleSource } from "../src/formats/kmod-sig/module-source.js";
 import {
@@ -42,6 +44,7 @@ export async function moduleFact(
 ): Promise<ModuleFact> {
   const src = await moduleSource(new BufferSource(at.location, bytes));
   const info = await readModinfo(src);
+  const comments = await readComments(await ElfFile.open(src));
   const { trust, sig } = await trustOf(src, certs);
   return {
     ...at,
@@ -51,6 +54,9 @@ export async function moduleFact(
     ...(info.version !== undefined ? { version: info.version } : {}),
     params: info.params,
     aliases: info.alias,
+    firmware: info.firmware,
+    intree: info.intree,
+    compilers: compilersOf(comments).map((c) => c.text),
     ...(sig ? { signature: sig } : {}),
     trust,
   };

@@ -11,11 +11,13 @@ import { chainPath } from "../src/report/finding.js";
 import type { LayerCache, LayerLibrary } from "../src/talos/overlay.js";
 import { DEPMOD_INDEX, type DepmodIndex } from "./depmod.js";
 import { collect, MAX_FILE } from "./layers.js";
-import type { ModprobeFact, ModuleFact } from "./model.js";
+import type { ModprobeFact, ModuleFact, ServiceFact } from "./model.js";
 import { MODULE, moduleFact } from "./modules.js";
 
 const MODPROBE = /^\/(usr\/local\/lib|usr\/lib|lib|etc)\/modprobe\.d\/[^/]+\.conf$/;
 const LIBRARY = /\/lib[^/]*\.so(\.[0-9.]+)?$/;
+/** Extension service specs, where machined reads them (constants.ExtensionServiceConfigPath). */
+const SERVICE = /^\/usr\/local\/etc\/containers\/[^/]+\.yaml$/;
 
 /** What one layer yields; `layer` fields carry the name given when it was scanned. */
 export interface LayerScan {
@@ -28,10 +30,16 @@ export interface LayerScan {
   readonly caches: readonly LayerCache[];
   readonly libraries: readonly LayerLibrary[];
   readonly indexes: readonly DepmodIndex[];
+  readonly services: readonly ServiceFact[];
 }
 
 const wanted = (p: string) =>
-  MODULE.test(p) || MODPROBE.test(p) || p.endsWith("/ld.so.cache") || LIBRARY.test(p) || DEPMOD_INDEX.test(p);
+  MODULE.test(p) ||
+  MODPROBE.test(p) ||
+  SERVICE.test(p) ||
+  p.endsWith("/ld.so.cache") ||
+  LIBRARY.test(p) ||
+  DEPMOD_INDEX.test(p);
 
 // Facts in path order, whatever order the layer was read in.
 const byPath = <T extends { path: string }>(a: T, b: T) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -49,6 +57,7 @@ export async function scanLayer(
   const caches: LayerCache[] = [];
   const libraries: LayerLibrary[] = [];
   const indexes: DepmodIndex[] = [];
+  const services: ServiceFact[] = [];
   const text = new TextDecoder();
   const files = entries.filter((e) => e.type === "file" && wanted(e.path));
   for await (const { entry, body } of layer.contents(files)) {
@@ -63,6 +72,8 @@ export async function scanLayer(
       modules.push(await moduleFact(bytes, { location, layer: name, layerLocation: layer.description, path }, certs));
     } else if (MODPROBE.test(path)) {
       modprobe.push({ location, layer: name, path, text: text.decode(bytes) });
+    } else if (SERVICE.test(path)) {
+      services.push({ location, layer: name, path, text: text.decode(bytes) });
     } else if (path.endsWith("/ld.so.cache")) {
       caches.push({ layer: name, path, entries: (await readLdCache(new BufferSource(location, bytes))).entries });
     } else {
@@ -70,8 +81,8 @@ export async function scanLayer(
       if (soname !== undefined) libraries.push({ layer: name, path, soname });
     }
   }
-  for (const list of [modules, modprobe, caches, libraries, indexes]) list.sort(byPath);
-  return { name, location: layer.description, entries, modules, modprobe, caches, libraries, indexes };
+  for (const list of [modules, modprobe, caches, libraries, indexes, services]) list.sort(byPath);
+  return { name, location: layer.description, entries, modules, modprobe, caches, libraries, indexes, services };
 }
 
 /** A layer scanned before extensions.yaml named it, under its name from there. */
@@ -85,5 +96,6 @@ export function renamed(scan: LayerScan, name: string): LayerScan {
     caches: to(scan.caches),
     libraries: to(scan.libraries),
     indexes: to(scan.indexes),
+    services: to(scan.services),
   };
 }

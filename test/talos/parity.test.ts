@@ -57,7 +57,7 @@ const tests: Record<string, () => void> = {
     expect(rules([file("/usr/local/dev", 0o600, "char")])).toEqual(["special-file"]);
   },
   P5: () => {
-    // Reported so that verify can warn (TE5004); symlinks' 0777 is no finding.
+    // Reported so that verify can warn (TE5006); symlinks' 0777 is no finding.
     expect(rules([file("/usr/local/w", 0o666)])).toEqual(["world-writable"]);
     expect(rules([file("/usr/local/l", 0o777, "symlink")])).toEqual([]);
   },

@@ -67,6 +67,8 @@ beforeAll(async () => {
     caches,
     libraries,
     modprobe: [],
+    firmware: [],
+    services: [],
   };
 });
 

@@ -46,7 +46,11 @@ describe("talos-ext verify on an installer", () => {
     ]);
     expect(model.kernel?.release).toBe(release);
     expect(installer?.modules.every((m) => m.trust.kind === "trusted")).toBe(true);
-    expect(installer?.modules.find((m) => m.name === "nvidia")?.layer).toBe("nvidia-p2p");
+    const nvidia = installer?.modules.find((m) => m.name === "nvidia");
+    expect(nvidia?.layer).toBe("nvidia-p2p");
+    // The imager moved the extension's firmware into the initramfs, where the module finds it.
+    expect(nvidia?.firmware).toEqual(["nvidia/595.58.03/gsp_ga10x.bin"]);
+    expect(installer?.firmware).toEqual(["/usr/lib/firmware/nvidia/595.58.03/gsp_ga10x.bin"]);
   });
 
   it.each([
@@ -96,6 +100,26 @@ describe("talos-ext verify on an installer", () => {
     ],
     ["manifest-invalid", "TE5001", /^metadata\.compatibility\.talos\.version: error parsing Talos version constraint/],
     ["extension-path", "TE5003", /^path "\/etc\/modprobe\.d\/nvidia\.conf" is not allowed in extensions$/],
+    [
+      "firmware-missing",
+      "TE3004",
+      /^nvidia \(nvidia-p2p\) asks for nvidia\/595\.58\.03\/gsp_ga10x\.bin, which no layer and not the initramfs carries/,
+    ],
+    [
+      "service-spec",
+      "TE5004",
+      /^\/usr\/local\/etc\/containers\/nvidia-persistenced\.yaml \(nvidia-p2p\): error unmarshalling extension service config: sometimes does not belong to RestartKind values$/,
+    ],
+    [
+      "service-entrypoint",
+      "TE5005",
+      /^service nvidia-persistenced \(\/usr\/local\/etc\/containers\/nvidia-persistenced\.yaml\): entrypoint \/usr\/bin\/nvidia-persistenced is not in \/usr\/local\/lib\/containers\/nvidia-persistenced/,
+    ],
+    [
+      "compiler-mismatch",
+      "TE2003",
+      /^nvidia is built by clang \d+\.\d+\.\d+ \("Debian clang version [^"]+"\); the kernel .* by gcc \d+\.\d+\.\d+ \("gcc \(Debian /,
+    ],
   ])("%s: exactly its finding, %s", async (variant, code, message) => {
     const { result } = await verify(variant);
     expect(result.findings.map((f) => f.code)).toEqual([code]);

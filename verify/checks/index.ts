@@ -5,8 +5,10 @@ import { bootAssets } from "./boot-assets.js";
 import { bootSignature } from "./boot-signature.js";
 import { bootSize } from "./boot-size.js";
 import { chainBreak } from "./chain-break.js";
+import { compilerMismatch } from "./compiler-mismatch.js";
 import { enforcementOff } from "./enforcement-off.js";
 import { extensionPaths } from "./extension-paths.js";
+import { firmwareMissing } from "./firmware-missing.js";
 import { hashAlgorithm } from "./hash-algorithm.js";
 import { kernelMismatch } from "./kernel-mismatch.js";
 import { ldcacheShadowing } from "./ldcache-shadowing.js";
@@ -18,6 +20,8 @@ import { modprobeOptions } from "./modprobe-options.js";
 import { moduleStomping } from "./module-stomping.js";
 import { noKernel } from "./no-kernel.js";
 import { overlayConflicts } from "./overlay-conflicts.js";
+import { serviceEntrypoint } from "./service-entrypoint.js";
+import { serviceSpec } from "./service-spec.js";
 import { staleModulesAlias } from "./stale-modules-alias.js";
 import { staleModulesDep } from "./stale-modules-dep.js";
 import { talosCompatibility } from "./talos-compatibility.js";
@@ -37,15 +41,19 @@ export const checks: readonly Check<VerifyModel>[] = [
   enforcementOff,
   vermagic,
   kernelMismatch,
+  compilerMismatch,
   moduleStomping,
   staleModulesDep,
   staleModulesAlias,
+  firmwareMissing,
   overlayConflicts,
   ldcacheShadowing,
   ldcacheTrusted,
   manifestSchema,
   talosCompatibility,
   extensionPaths,
+  serviceSpec,
+  serviceEntrypoint,
   worldWritable,
   modprobeOptions,
   machineModules,

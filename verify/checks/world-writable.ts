@@ -8,7 +8,7 @@ import { talosVersionOf, userExtensions } from "./utils/extensions.js";
  * holds no permission bits (pkg/machinery/extensions/validate.go), so every release lets them through.
  */
 export const worldWritable: Check<VerifyModel> = {
-  code: "TE5004",
+  code: "TE5006",
   title: "World-writable entry that Talos lets through",
   severity: "warning",
   explain:

@@ -168,7 +168,8 @@ function parseSignedData(blob: Uint8Array, file: string, base: number): Omit<Mod
     );
   }
   const sd = child(child(ci, 1, file, "ContentInfo content", 0xa0), 0, file, "SignedData", TAG.SEQUENCE);
-  const infos = sd.children[sd.children.length - 1] as Der;
+  const infos = sd.children[sd.children.length - 1];
+  if (infos === undefined) throw new FormatError(file, sd.offset, "SignedData", "signerInfos, its last element");
   if (infos.tag !== TAG.SET || infos.children.length !== 1) {
     throw new FormatError(file, infos.offset, "SignedData signerInfos", "one SignerInfo");
   }

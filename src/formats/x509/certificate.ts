@@ -46,13 +46,22 @@ export function parseCertificate(der: Uint8Array, file: string, offset = 0): Cer
   const v3 = tbs.children[0]?.tag === 0xa0 ? 1 : 0;
   const serial = child(tbs, v3, file, "tbsCertificate serial", TAG.INTEGER);
   const issuer = child(tbs, v3 + 2, file, "tbsCertificate issuer", TAG.SEQUENCE);
-  let x: X509Certificate;
+  let x: { subject: string; issuer: string; validFrom: string; validTo: string; cert: X509Certificate };
   try {
-    x = new X509Certificate(der);
+    // Node decodes the names and dates lazily: a getter can throw as well as the constructor.
+    const cert = new X509Certificate(der);
+    x = { subject: cert.subject, issuer: cert.issuer, validFrom: cert.validFrom, validTo: cert.validTo, cert };
   } catch (err) {
     throw new FormatError(file, offset, "X.509 certificate", "a certificate", (err as Error).message);
   }
-  const k = x.publicKey;
+  let k: KeyObject;
+  try {
+    k = x.cert.publicKey;
+  } catch (err) {
+    // A certificate that parses but whose key does not (a damaged modulus or curve point).
+    const spki = child(tbs, v3 + 5, file, "tbsCertificate subjectPublicKeyInfo", TAG.SEQUENCE);
+    throw new FormatError(file, spki.offset, "subjectPublicKeyInfo", "a public key", (err as Error).message);
+  }
   const d = k.asymmetricKeyDetails ?? {};
   const key =
     k.asymmetricKeyType === "rsa"
