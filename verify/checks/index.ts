@@ -12,6 +12,7 @@ import { firmwareMissing } from "./firmware-missing.js";
 import { hashAlgorithm } from "./hash-algorithm.js";
 import { kernelMismatch } from "./kernel-mismatch.js";
 import { ldcacheShadowing } from "./ldcache-shadowing.js";
+import { libraryResolution } from "./library-resolution.js";
 import { manifestSchema } from "./manifest-schema.js";
 import { modprobeOptions } from "./modprobe-options.js";
 import { moduleStomping } from "./module-stomping.js";
@@ -44,6 +45,7 @@ export const checks: readonly Check<VerifyModel>[] = [
   firmwareMissing,
   overlayConflicts,
   ldcacheShadowing,
+  libraryResolution,
   manifestSchema,
   talosCompatibility,
   extensionPaths,
