@@ -36,6 +36,8 @@ export interface KernelFact {
   readonly digest: string;
   /** CONFIG_CC_VERSION_TEXT of its built-in configuration, when it carries one. */
   readonly compiler?: string;
+  /** The CRC of each symbol it exports, when built with CONFIG_MODVERSIONS. */
+  readonly exportCrcs?: ReadonlyMap<string, number>;
   /** Whether a module whose signature fails is refused on the boot this artifact makes, and why. */
   readonly enforcement: Enforcement;
 }
@@ -108,6 +110,8 @@ export interface ModuleFact {
   readonly intree: boolean;
   /** The compilers its `.comment` names (`GCC: (Debian 12.2.0-14) 12.2.0`), in order. */
   readonly compilers: readonly string[];
+  /** An out-of-tree module's imported symbol CRCs (`__versions`); in-tree modules are the kernel's own build. */
+  readonly versions: readonly { readonly name: string; readonly crc: number }[];
   readonly signature?: SignatureFact;
   readonly trust: Trust;
 }

@@ -2,6 +2,7 @@
 import { compilersOf, readComments } from "../src/formats/elf/comment.js";
 import { ElfFile } from "../src/formats/elf/file.js";
 import { readModinfo } from "../src/formats/elf/modinfo.js";
+import { readModVersions } from "../src/formats/elf/versions.js";
 import { moduleSource } from "../src/formats/kmod-sig/module-source.js";
 import {
   modinfoSignature,
@@ -44,7 +45,9 @@ export async function moduleFact(
 ): Promise<ModuleFact> {
   const src = await moduleSource(new BufferSource(at.location, bytes));
   const info = await readModinfo(src);
-  const comments = await readComments(await ElfFile.open(src));
+  const elf = await ElfFile.open(src);
+  const comments = await readComments(elf);
+  const versions = info.intree ? [] : await readModVersions(elf);
   const { trust, sig } = await trustOf(src, certs);
   return {
     ...at,
@@ -57,6 +60,7 @@ export async function moduleFact(
     firmware: info.firmware,
     intree: info.intree,
     compilers: compilersOf(comments).map((c) => c.text),
+    versions,
     ...(sig ? { signature: sig } : {}),
     trust,
   };

@@ -81,12 +81,14 @@ async function kernelFact(src: ByteSource, boot: BootCommandLine) {
   const bytes = await src.read(0, src.size, "kernel image");
   const k = await readKernelImage(new BufferSource(src.name, bytes));
   const compiler = k.config?.get("CONFIG_CC_VERSION_TEXT");
+  const { exportCrcs } = k;
   const kernel: KernelFact = {
     location: src.name,
     release: k.release,
     certs: k.certificates.map(certFact),
     digest: sha256(bytes),
     ...(compiler ? { compiler } : {}),
+    ...(exportCrcs ? { exportCrcs } : {}),
     enforcement: moduleSignatureEnforcement({ ...(k.config ? { config: k.config } : {}), ...boot }),
   };
   return { kernel, certificates: k.certificates };

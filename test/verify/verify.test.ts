@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PLATFORM } from "../../src/formats/oci/archive.js";
@@ -7,8 +8,10 @@ import { exitCode, runChecks } from "../../src/report/check.js";
 import { imagerStackOrder } from "../../src/talos/layer-order.js";
 import { bootSize } from "../../verify/checks/boot-size.js";
 import { checks } from "../../verify/checks/index.js";
+import { symbolVersions } from "../../verify/checks/symbol-versions.js";
 import { loadModel } from "../../verify/load.js";
-import type { Role } from "../../verify/model.js";
+import type { ArtifactFact, Role } from "../../verify/model.js";
+import { moduleFact } from "../../verify/modules.js";
 import { terminalProgress } from "../../verify/progress.js";
 
 // Talos-shaped installers built by make-installer.sh from real parts, clean and one planted fault each.
@@ -388,5 +391,46 @@ describe("the boot partition budget (TE7003)", () => {
     ]);
     const close = await runChecks([bootSize], grown(920 * MIB, "v1.13.0"));
     expect(close.findings[0]?.message).toMatch(/: only 160\.0 MiB to spare$/);
+  });
+});
+
+describe("symbol versions against the kernel's exports (TE2004)", () => {
+  it("stays silent when the module was built against the kernel it meets (Debian's, with MODVERSIONS)", async () => {
+    const { model, result } = await verify("stale-kernel");
+    expect(model.kernel?.exportCrcs?.size).toBeGreaterThan(5000);
+    const nvidia = model.artifacts[0]?.modules.find((m) => m.name === "nvidia");
+    expect(nvidia?.versions.length).toBeGreaterThan(3);
+    expect(result.findings.map((f) => f.code)).not.toContain("TE2004");
+  });
+
+  it("names the symbol whose CRC differs, in a module whose __versions objcopy rewrote", async () => {
+    const { model } = await verify("stale-kernel");
+    const work = mkdtempSync(join(tmpdir(), "modversions-"));
+    const ko = join(work, "nvidia.ko");
+    execFileSync("cp", [join(dir, "../extension/nvidia.unsigned.ko"), ko]);
+    execFileSync("objcopy", ["--dump-section", `__versions=${join(work, "v")}`, ko]);
+    const versions = readFileSync(join(work, "v"));
+    versions.writeUInt32LE((versions.readUInt32LE(64) ^ 0xffff) >>> 0, 64); // the second record's CRC
+    writeFileSync(join(work, "v"), versions);
+    execFileSync("objcopy", ["--update-section", `__versions=${join(work, "v")}`, ko]);
+    const second = execFileSync("/sbin/modprobe", ["--dump-modversions", ko], { encoding: "utf8" }).split("\n")[1];
+    const [crc, name] = (second ?? "").split("\t");
+    const at = {
+      location: ko,
+      layer: "nvidia-p2p",
+      layerLocation: ko,
+      path: `/usr/lib/modules/${release}/extras/nvidia.ko`,
+    };
+    const fact = await moduleFact(readFileSync(ko), at, undefined);
+    rmSync(work, { recursive: true, force: true });
+    const artifact = { ...(model.artifacts[0] as ArtifactFact), modules: [fact] };
+    const { findings } = await runChecks([symbolVersions], { ...model, artifacts: [artifact] });
+    expect(findings.map((f) => f.message)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^nvidia imports 1 symbol\\(s\\) with another CRC than .* exports: ${name} \\(0x${Number(crc).toString(16).padStart(8, "0")}, the kernel's 0x[0-9a-f]{8}\\)$`,
+        ),
+      ),
+    ]);
   });
 });

@@ -22,6 +22,7 @@ import { serviceEntrypoint } from "./service-entrypoint.js";
 import { serviceSpec } from "./service-spec.js";
 import { staleModulesAlias } from "./stale-modules-alias.js";
 import { staleModulesDep } from "./stale-modules-dep.js";
+import { symbolVersions } from "./symbol-versions.js";
 import { talosCompatibility } from "./talos-compatibility.js";
 import { unknownKey } from "./unknown-key.js";
 import { unsignedModule } from "./unsigned-module.js";
@@ -39,6 +40,7 @@ export const checks: readonly Check<VerifyModel>[] = [
   vermagic,
   kernelMismatch,
   compilerMismatch,
+  symbolVersions,
   moduleStomping,
   staleModulesDep,
   staleModulesAlias,

@@ -6,6 +6,7 @@ import { type Compression, SUPPORTED, sniff } from "../compress/magic.js";
 import { memberLength } from "../initramfs/members.js";
 import { type Certificate, parseCertificate } from "../x509/certificate.js";
 import { type KernelConfig, readEmbeddedConfig } from "./ikconfig.js";
+import { readExportCrcs } from "./ksymtab.js";
 
 export interface KernelImage {
   readonly format: "bzImage" | "zboot";
@@ -20,6 +21,8 @@ export interface KernelImage {
   readonly certificates: readonly Certificate[];
   /** The built-in configuration, when the kernel was built with CONFIG_IKCONFIG. */
   readonly config?: KernelConfig;
+  /** The CRC of each exported symbol, when the kernel was built with CONFIG_MODVERSIONS. */
+  readonly exportCrcs?: ReadonlyMap<string, number>;
 }
 
 /** A decompressed kernel is tens of MiB; a bomb is refused. */
@@ -208,6 +211,7 @@ export async function readKernelImage(src: ByteSource): Promise<KernelImage> {
   }
   const version = h.format === "bzImage" ? h.version : banner(kernel, src.name, at);
   const config = await readEmbeddedConfig(kernel, `${src.name}!payload`);
+  const exportCrcs = await readExportCrcs(kernel, `${src.name}!payload`);
   return {
     format: h.format,
     release: version.split(" ")[0] as string,
@@ -217,6 +221,7 @@ export async function readKernelImage(src: ByteSource): Promise<KernelImage> {
     payloadLength: h.payloadLength,
     certificates: scanCertificates(kernel, src.name),
     ...(config === undefined ? {} : { config }),
+    ...(exportCrcs === undefined ? {} : { exportCrcs }),
   };
 }
 
