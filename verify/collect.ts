@@ -150,6 +150,8 @@ export async function artifactFacts(
     libraries: layers.flatMap((l) => l.libraries),
     modprobe: layers.flatMap((l) => l.modprobe),
     services: layers.flatMap((l) => l.services),
+    objects: layers.flatMap((l) => l.objects),
+    pathFiles: layers.flatMap((l) => l.pathFiles),
     ...depmodFacts(layers),
   };
 }

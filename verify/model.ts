@@ -7,6 +7,8 @@ import type { ModParam } from "../src/formats/elf/modinfo.js";
 import type { Certificate } from "../src/formats/x509/certificate.js";
 import type { Entry } from "../src/io/entry.js";
 import type { Enforcement } from "../src/talos/enforcement.js";
+import type { LayerObject } from "../src/talos/loader/object.js";
+import type { LayerText } from "../src/talos/loader/world.js";
 import type { MachineConfig } from "../src/talos/machine-config.js";
 import type { Manifest, ManifestIssue } from "../src/talos/manifest.js";
 import type { LayerCache, LayerLibrary, OverlayLayer } from "../src/talos/overlay.js";
@@ -187,6 +189,10 @@ export interface ArtifactFact {
   readonly libraries: readonly LayerLibrary[];
   readonly modprobe: readonly ModprobeFact[];
   readonly services: readonly ServiceFact[];
+  /** Every ELF file the layers ship that may be a loader, library or program, with what its loader reads. */
+  readonly objects: readonly LayerObject[];
+  /** musl's /etc/ld-musl-<arch>.path files. */
+  readonly pathFiles: readonly LayerText[];
   /** The winning modules.dep of the overlay. */
   readonly modulesDep?: ModulesDepFact;
   /** The winning modules.alias of the overlay. */

@@ -2,17 +2,19 @@
  * The walk of one layer: its entries, and the facts of the files the checks judge (modules, modprobe.d files,
  * ld.so.cache files, libraries, depmod indexes), each file read once, in whatever order reads the layer fastest.
  */
-import { readDynamicInfo } from "../src/formats/elf/dynamic.js";
 import { readLdCache } from "../src/formats/ldcache/read.js";
 import type { Certificate } from "../src/formats/x509/certificate.js";
 import type { Entry, Layer } from "../src/image/layer.js";
 import { BufferSource } from "../src/io/source.js";
 import { chainPath } from "../src/report/finding.js";
+import { type LayerObject, readLayerObject } from "../src/talos/loader/object.js";
+import type { LayerText } from "../src/talos/loader/world.js";
 import type { LayerCache, LayerLibrary } from "../src/talos/overlay.js";
 import { DEPMOD_INDEX, type DepmodIndex } from "./depmod.js";
 import { collect, MAX_FILE } from "./layers.js";
 import type { ModprobeFact, ModuleFact, ServiceFact } from "./model.js";
 import { MODULE, moduleFact } from "./modules.js";
+import { MUSL_PATH, mayBeObject } from "./objects.js";
 
 const MODPROBE = /^\/(usr\/local\/lib|usr\/lib|lib|etc)\/modprobe\.d\/[^/]+\.conf$/;
 const LIBRARY = /\/lib[^/]*\.so(\.[0-9.]+)?$/;
@@ -31,6 +33,8 @@ export interface LayerScan {
   readonly libraries: readonly LayerLibrary[];
   readonly indexes: readonly DepmodIndex[];
   readonly services: readonly ServiceFact[];
+  readonly objects: readonly LayerObject[];
+  readonly pathFiles: readonly LayerText[];
 }
 
 const wanted = (p: string) =>
@@ -39,7 +43,8 @@ const wanted = (p: string) =>
   SERVICE.test(p) ||
   p.endsWith("/ld.so.cache") ||
   LIBRARY.test(p) ||
-  DEPMOD_INDEX.test(p);
+  DEPMOD_INDEX.test(p) ||
+  MUSL_PATH.test(p);
 
 // Facts in path order, whatever order the layer was read in.
 const byPath = <T extends { path: string }>(a: T, b: T) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -58,8 +63,10 @@ export async function scanLayer(
   const libraries: LayerLibrary[] = [];
   const indexes: DepmodIndex[] = [];
   const services: ServiceFact[] = [];
+  const objects: LayerObject[] = [];
+  const pathFiles: LayerText[] = [];
   const text = new TextDecoder();
-  const files = entries.filter((e) => e.type === "file" && wanted(e.path));
+  const files = entries.filter((e) => e.type === "file" && (wanted(e.path) || mayBeObject(e, layer.kind)));
   for await (const { entry, body } of layer.contents(files)) {
     const path = entry.path;
     const location = chainPath(layer.description, path);
@@ -76,13 +83,18 @@ export async function scanLayer(
       services.push({ location, layer: name, path, text: text.decode(bytes) });
     } else if (path.endsWith("/ld.so.cache")) {
       caches.push({ layer: name, path, entries: (await readLdCache(new BufferSource(location, bytes))).entries });
+    } else if (MUSL_PATH.test(path)) {
+      pathFiles.push({ layer: name, path, text: text.decode(bytes) });
     } else {
-      const soname = (await readDynamicInfo(new BufferSource(location, bytes)).catch(() => undefined))?.soname;
-      if (soname !== undefined) libraries.push({ layer: name, path, soname });
+      const object = await readLayerObject(bytes, name, path);
+      if (object !== undefined) objects.push(object);
+      const soname = object?.soname;
+      if (soname !== undefined && LIBRARY.test(path)) libraries.push({ layer: name, path, soname });
     }
   }
-  for (const list of [modules, modprobe, caches, libraries, indexes, services]) list.sort(byPath);
-  return { name, location: layer.description, entries, modules, modprobe, caches, libraries, indexes, services };
+  for (const list of [modules, modprobe, caches, libraries, indexes, services, objects, pathFiles]) list.sort(byPath);
+  const location = layer.description;
+  return { name, location, entries, modules, modprobe, caches, libraries, indexes, services, objects, pathFiles };
 }
 
 /** A layer scanned before extensions.yaml named it, under its name from there. */
@@ -97,5 +109,7 @@ export function renamed(scan: LayerScan, name: string): LayerScan {
     libraries: to(scan.libraries),
     indexes: to(scan.indexes),
     services: to(scan.services),
+    objects: to(scan.objects),
+    pathFiles: to(scan.pathFiles),
   };
 }

@@ -2,7 +2,7 @@
  * Who loses what when glibc's cache wins over the toolkit's: caches written by the real ldconfig over
  * libraries built with gcc. NVIDIA's libraries (nvidia-ctk finds them only through the cache) and a library
  * outside ld.so's trusted directories are TE4002; one beside libc.so.6, which ld.so still finds after the
- * cache miss, is TE4003.
+ * cache miss, is TE4004.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -69,6 +69,8 @@ beforeAll(async () => {
     modprobe: [],
     firmware: [],
     services: [],
+    objects: [],
+    pathFiles: [],
   };
 });
 
@@ -93,7 +95,7 @@ describe("what glibc's winning cache costs each consumer", () => {
       /libbar\.so\.1 .*outside ld\.so's trusted directories \(\/usr\/local\/glibc\/usr\/lib\)/,
     );
     const warnings = await ldcacheTrusted.run(model());
-    expect(warnings.map((f) => [f.severity, f.code])).toEqual([["warning", "TE4003"]]);
+    expect(warnings.map((f) => [f.severity, f.code])).toEqual([["warning", "TE4004"]]);
     expect(warnings[0]?.message).toMatch(/lacks libfoo\.so\.1 .*ld\.so still loads them/);
   });
 });

@@ -13,6 +13,7 @@ import { hashAlgorithm } from "./hash-algorithm.js";
 import { kernelMismatch } from "./kernel-mismatch.js";
 import { ldcacheShadowing } from "./ldcache-shadowing.js";
 import { ldcacheTrusted } from "./ldcache-trusted.js";
+import { libraryResolution } from "./library-resolution.js";
 import { machineModules } from "./machine-modules.js";
 import { manifestSchema } from "./manifest-schema.js";
 import { modprobeMachined } from "./modprobe-machined.js";
@@ -50,6 +51,7 @@ export const checks: readonly Check<VerifyModel>[] = [
   firmwareMissing,
   overlayConflicts,
   ldcacheShadowing,
+  libraryResolution,
   ldcacheTrusted,
   manifestSchema,
   talosCompatibility,

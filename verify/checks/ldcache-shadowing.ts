@@ -18,7 +18,7 @@ function inputHint(stacking: readonly string[]): string {
   return ` The imager stacks ${exts.length} extensions in the string order of their indices (0, 1, 10, 11, 2, ...): hand them to it as ${input.join(", ")}.`;
 }
 
-/** Which cache wins, what it shadows, and the order that fixes it: shared by TE4002 and TE4003. */
+/** Which cache wins, what it shadows, and the order that fixes it: shared by TE4002 and TE4004. */
 export function cacheContext(v: CacheVerdict): { head: string; tail: string } {
   const lost = v.shadowed.map((s) => `${s.layer}'s entries ${s.lost.join(", ")}`).join("; ");
   const order = v.fixOrder ? ` Order that fixes it: ${v.fixOrder.join(", ")}.${inputHint(v.fixOrder)}` : "";

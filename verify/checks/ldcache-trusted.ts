@@ -4,7 +4,7 @@ import { cacheContext } from "./ldcache-shadowing.js";
 import { cacheLosses, named } from "./utils/ldcache.js";
 
 export const ldcacheTrusted: Check<VerifyModel> = {
-  code: "TE4003",
+  code: "TE4004",
   title: "The winning ld.so.cache drops libraries that ld.so still finds",
   severity: "warning",
   explain:

@@ -3,5 +3,6 @@ export { type Compiler, compilersOf, parseCompiler, readComments } from "./comme
 export { type DynamicInfo, readDynamicInfo } from "./dynamic.js";
 export { ElfFile } from "./file.js";
 export { type ElfHeader, readElfHeader } from "./header.js";
+export { readInterp } from "./interp.js";
 export { type ModInfo, type ModInfoEntry, type ModParam, parseModinfo, readModinfo } from "./modinfo.js";
 export { vermagicMatchesRelease, vermagicRelease } from "./vermagic.js";
