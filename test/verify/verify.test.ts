@@ -309,17 +309,17 @@ describe("talos-ext verify on the secure-boot twin of each installer (one signed
   it.each([
     [
       "enforcement-off",
-      ["TE1001", "TE1007", "TE7001"],
+      ["TE1001", "TE1007", "TE8001"],
       /carries no appended signature; loaded with a taint on this boot, not refused \(CONFIG_MODULE_SIG_FORCE is off, and neither module\.sig_enforce=1 nor lockdown is on the command line\)$/,
     ],
     [
       "enforcement-forced",
-      ["TE1001", "TE7001"],
+      ["TE1001", "TE8001"],
       /carries no appended signature; refused at load on this boot \(CONFIG_MODULE_SIG_FORCE=y\)$/,
     ],
     [
       "uki-tampered",
-      ["TE7001", "TE7002"],
+      ["TE8001", "TE8002"],
       /^the signature by O=talos-ext fixtures, CN=Throw-away secure boot key does not match the image/,
     ],
   ])("%s: a boot decided by the UKI alone gives %s", async (variant, codes, message) => {
@@ -327,7 +327,7 @@ describe("talos-ext verify on the secure-boot twin of each installer (one signed
     const { findings, inputErrors } = await runChecks(checks, model);
     expect(inputErrors).toEqual([]);
     expect(findings.map((f) => f.code).sort()).toEqual(codes);
-    expect(findings.find((f) => f.code === codes.find((c) => c !== "TE7001" && c !== "TE1007"))?.message).toMatch(
+    expect(findings.find((f) => f.code === codes.find((c) => c !== "TE8001" && c !== "TE1007"))?.message).toMatch(
       message,
     );
   });
@@ -357,7 +357,7 @@ describe("talos-ext verify on the secure-boot twin of each installer (one signed
   });
 });
 
-describe("the boot partition budget (TE7003)", () => {
+describe("the boot partition budget (TE8003)", () => {
   const MIB = 1024 * 1024;
   /** The sizes GNU tar lists for the installer's boot files. */
   const listed = (file: string, names: string[]) => {
@@ -374,7 +374,7 @@ describe("the boot partition budget (TE7003)", () => {
     const ukiModel = await loadModel([{ role: "installer", file: at("clean", "installer-uki.tar") }]);
     const [uki, sdboot] = listed(at("clean", "installer-uki.tar"), ["vmlinuz.efi", "systemd-boot.efi"]);
     expect(ukiModel.artifacts[0]?.boot).toMatchObject({ layout: "uki", assetsSize: uki, bootloader: { size: sdboot } });
-    expect(classic.result.findings.map((f) => f.code)).not.toContain("TE7003");
+    expect(classic.result.findings.map((f) => f.code)).not.toContain("TE8003");
   });
 
   it("warns when two copies leave under a tenth of the partition, or do not fit, with the margin", async () => {

@@ -8,7 +8,7 @@ function osName(osRelease: string): string | undefined {
 }
 
 export const bootAssets: Check<VerifyModel> = {
-  code: "TE7001",
+  code: "TE8001",
   title: "What the UKI boots",
   severity: "info",
   explain:

@@ -4,7 +4,7 @@ import type { PeAssetFact, VerifyModel } from "../model.js";
 const names = (a: PeAssetFact): string => a.signatures.map((s) => s.signer).join(", ");
 
 export const bootSignature: Check<VerifyModel> = {
-  code: "TE7002",
+  code: "TE8002",
   title: "A Secure Boot asset is unsigned or its signature does not verify",
   severity: "error",
   explain:

@@ -9,7 +9,7 @@ const SLACK = 0.1;
 const mib = (n: number): string => `${(n / MIB).toFixed(1)} MiB`;
 
 export const bootSize: Check<VerifyModel> = {
-  code: "TE7003",
+  code: "TE8003",
   title: "Boot assets do not fit the boot partition twice",
   severity: "warning",
   explain:
