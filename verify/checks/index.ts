@@ -15,6 +15,7 @@ import { staleModulesAlias } from "./stale-modules-alias.js";
 import { staleModulesDep } from "./stale-modules-dep.js";
 import { talosCompatibility } from "./talos-compatibility.js";
 import { unknownKey } from "./unknown-key.js";
+import { unreadableFile } from "./unreadable-file.js";
 import { unsignedModule } from "./unsigned-module.js";
 import { vermagic } from "./vermagic.js";
 
@@ -37,4 +38,5 @@ export const checks: readonly Check<VerifyModel>[] = [
   talosCompatibility,
   extensionPaths,
   modprobeOptions,
+  unreadableFile,
 ];
