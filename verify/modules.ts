@@ -40,6 +40,13 @@ export type ReadModule = Omit<ModuleFact, "trust"> & {
   };
 };
 
+/** `sig` with buffers of its own: its fields are views of the module, which would travel back whole. */
+function own(sig: ModuleSignature): ModuleSignature {
+  const id = sig.signerId;
+  const signerId = id.kind === "issuer-serial" ? { ...id, issuerDer: ownBuffer(id.issuerDer) } : id;
+  return { ...sig, signerId, signature: ownBuffer(sig.signature) };
+}
+
 /** The module at `at`, from its file's bytes. */
 export async function readModule(bytes: Uint8Array, at: ModuleAt): Promise<ReadModule> {
   const src = await moduleSource(new BufferSource(at.location, bytes));
@@ -63,7 +70,13 @@ export async function readModule(bytes: Uint8Array, at: ModuleAt): Promise<ReadM
     aliases: info.alias,
     ...(signature ? { signature } : {}),
     ...(sig
-      ? { signed: { sig, digest: await signedDigest(src, sig), ...(content ? { content: ownBuffer(content) } : {}) } }
+      ? {
+          signed: {
+            sig: own(sig),
+            digest: ownBuffer(await signedDigest(src, sig)),
+            ...(content ? { content: ownBuffer(content) } : {}),
+          },
+        }
       : {}),
   };
 }

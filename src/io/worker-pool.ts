@@ -115,9 +115,13 @@ export class WorkerPool<Task, Result> {
         }
         this.dispatch();
       });
-      // A thread that dies takes its task with it; the others go on.
+      // A thread that dies fails its task; the others go on.
       w.on("error", (err) => {
         this.busy.get(w)?.reject(err);
+        this.busy.delete(w);
+      });
+      w.on("exit", (code) => {
+        this.busy.get(w)?.reject(new Error(`worker thread exited (code ${code})`));
         this.busy.delete(w);
       });
       this.idle.push(w);
