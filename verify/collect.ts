@@ -7,7 +7,7 @@
  * inside a segment needs random access, so it is spilled to a temporary file while it is walked (./spill.ts):
  * memory does not grow with it. Modules are judged once the reference kernel is read (./load.ts).
  */
-import { splitInitramfs } from "../src/formats/initramfs/index.js";
+import { splitInitramfs } from "../src/formats/initramfs/reader.js";
 import { SquashFs } from "../src/formats/squashfs/reader.js";
 import { readImageFile } from "../src/image/image-layers.js";
 import { segmentFiles } from "../src/image/initramfs-layer.js";
@@ -29,10 +29,15 @@ import { spilled } from "./spill.js";
 
 /** Bounds for what is read whole: extensions.yaml. */
 const MAX_LISTING = 1 << 20;
+/** The imager moves each extension's firmware out of its SquashFS into the initramfs (internal/pkg/extensions
+ * Compress: quirks.FirmwarePath(), /usr/lib/firmware since the usr merge, /lib/firmware before). */
+const FIRMWARE = /^\/(usr\/)?lib\/firmware\//;
 
 interface Layers {
   readonly layers: readonly LayerScan[];
   readonly extensions: readonly ExtensionFact[];
+  /** Firmware files the initramfs itself carries. */
+  readonly firmware?: readonly string[];
 }
 
 /** The installer's initramfs: rootfs.sqsh and the extension layers listed in extensions.yaml, bottom to top. */
@@ -41,9 +46,14 @@ async function initramfsLayers(initramfs: ByteSource, pool: VerifyPool, counter:
   const src = new CountingSource(initramfs, counter);
   const scans = new Map<string, LayerScan>();
   let yaml: { text: string; location: string } | undefined;
-  const wanted = (p: string) => p.endsWith(".sqsh") || p === "/extensions.yaml";
+  const firmware: string[] = [];
+  const wanted = (p: string) => p.endsWith(".sqsh") || p === "/extensions.yaml" || FIRMWARE.test(p);
   for (const seg of await splitInitramfs(src)) {
     for await (const { entry, body } of segmentFiles(src, seg, wanted)) {
+      if (FIRMWARE.test(entry.path)) {
+        firmware.push(entry.path);
+        continue;
+      }
       // The member's name as the imager wrote it, without the root the layer model gives it.
       const member = entry.path.slice(1);
       const location = chainPath(name, `segment ${seg.index}`, member);
@@ -77,7 +87,7 @@ async function initramfsLayers(initramfs: ByteSource, pool: VerifyPool, counter:
       entries: scan.entries,
     });
   }
-  return { layers, extensions };
+  return { layers, extensions, firmware: firmware.sort() };
 }
 
 /** An extension image: its rootfs/ as the one layer, named by its manifest. */
@@ -117,19 +127,23 @@ export async function artifactFacts(opened: Opened, pool: VerifyPool, counter: C
     const layer = treeLayer(tree, "", "image-layer", input.file, counter);
     read = { layers: [await scanLayer("image", layer, pool)], extensions: [] };
   }
-  const { layers, extensions } = read;
+  const { layers, extensions, firmware } = read;
   return {
     role: input.role,
     file: input.file,
     ...(image.talosVersion ? { talosVersion: image.talosVersion } : {}),
     ...(opened.boot ? { boot: opened.boot } : {}),
     modules: layers.flatMap((l) => l.modules),
+    firmware: firmware ?? [],
     extensions,
     // Only an installer stacks layers into an overlay.
     layers: initramfs ? layers.map(({ name, entries }) => ({ name, entries })) : [],
     caches: layers.flatMap((l) => l.caches),
     libraries: layers.flatMap((l) => l.libraries),
     modprobe: layers.flatMap((l) => l.modprobe),
+    services: layers.flatMap((l) => l.services),
+    objects: layers.flatMap((l) => l.objects),
+    pathFiles: layers.flatMap((l) => l.pathFiles),
     faults: layers.flatMap((l) => l.faults),
     ...depmodFacts(layers),
   };

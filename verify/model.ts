@@ -4,9 +4,12 @@
  */
 
 import type { ModParam } from "../src/formats/elf/modinfo.js";
-import type { Certificate } from "../src/formats/x509/index.js";
+import type { Certificate } from "../src/formats/x509/certificate.js";
 import type { Entry } from "../src/io/entry.js";
 import type { Enforcement } from "../src/talos/enforcement.js";
+import type { LayerObject } from "../src/talos/loader/object.js";
+import type { LayerText } from "../src/talos/loader/world.js";
+import type { MachineConfig } from "../src/talos/machine-config.js";
 import type { Manifest, ManifestIssue } from "../src/talos/manifest.js";
 import type { LayerCache, LayerLibrary, OverlayLayer } from "../src/talos/overlay.js";
 
@@ -34,6 +37,8 @@ export interface KernelFact {
   readonly digest: string;
   /** CONFIG_CC_VERSION_TEXT of its built-in configuration, when it carries one. */
   readonly compiler?: string;
+  /** The CRC of each symbol it exports, when built with CONFIG_MODVERSIONS. */
+  readonly exportCrcs?: ReadonlyMap<string, number>;
   /** Whether a module whose signature fails is refused on the boot this artifact makes, and why. */
   readonly enforcement: Enforcement;
 }
@@ -100,6 +105,14 @@ export interface ModuleFact {
   readonly params: readonly ModParam[];
   /** `.modinfo` alias= entries, in order: what depmod writes into modules.alias for the copy it chooses. */
   readonly aliases: readonly string[];
+  /** `.modinfo` firmware= entries: files the driver asks the kernel for, under the firmware directory. */
+  readonly firmware: readonly string[];
+  /** Built in the kernel tree (`intree=Y`), not out of tree. */
+  readonly intree: boolean;
+  /** The compilers its `.comment` names (`GCC: (Debian 12.2.0-14) 12.2.0`), in order. */
+  readonly compilers: readonly string[];
+  /** An out-of-tree module's imported symbol CRCs (`__versions`); in-tree modules are the kernel's own build. */
+  readonly versions: readonly { readonly name: string; readonly crc: number }[];
   readonly signature?: SignatureFact;
   readonly trust: Trust;
 }
@@ -146,6 +159,14 @@ export interface ModprobeFact {
   readonly text: string;
 }
 
+/** An extension service spec file (`/usr/local/etc/containers/<file>.yaml`) as a layer ships it. */
+export interface ServiceFact {
+  readonly location: string;
+  readonly layer: string;
+  readonly path: string;
+  readonly text: string;
+}
+
 /** `modules.dep` as the merged root shows it: module path (relative to the release dir) per module name. */
 export interface ModulesDepFact {
   readonly location: string;
@@ -175,12 +196,19 @@ export interface ArtifactFact {
   /** An installer's boot assets. */
   readonly boot?: BootFact;
   readonly modules: readonly ModuleFact[];
+  /** Firmware files in an installer's initramfs (where the imager moves the extensions' firmware), sorted. */
+  readonly firmware: readonly string[];
   readonly extensions: readonly ExtensionFact[];
   /** The overlay, bottom (rootfs) to top, when the artifact is an installer with extensions. */
   readonly layers: readonly OverlayLayer[];
   readonly caches: readonly LayerCache[];
   readonly libraries: readonly LayerLibrary[];
   readonly modprobe: readonly ModprobeFact[];
+  readonly services: readonly ServiceFact[];
+  /** Every ELF file the layers ship that may be a loader, library or program, with what its loader reads. */
+  readonly objects: readonly LayerObject[];
+  /** musl's /etc/ld-musl-<arch>.path files. */
+  readonly pathFiles: readonly LayerText[];
   /** The winning modules.dep of the overlay. */
   readonly modulesDep?: ModulesDepFact;
   /** The winning modules.alias of the overlay. */
@@ -192,6 +220,8 @@ export interface ArtifactFact {
 export interface VerifyModel {
   /** In chain order (ROLES). */
   readonly artifacts: readonly ArtifactFact[];
+  /** `--machine-config`: the modules machined loads, judged against the artifacts' modules. */
+  readonly machineConfig?: MachineConfig;
   /** The kernel modules are judged against: the installer's, else the first kernel in chain order. */
   readonly kernel?: KernelFact;
 }

@@ -3,7 +3,11 @@
  * Reading (on a worker thread) hashes what was signed; judging waits for the reference kernel's certificates,
  * which are decoded meanwhile, and needs only that digest and the signature.
  */
+import { compilersOf, readComments } from "../src/formats/elf/comment.js";
+import { ElfFile } from "../src/formats/elf/file.js";
 import { readModinfo } from "../src/formats/elf/modinfo.js";
+import { readModVersions } from "../src/formats/elf/versions.js";
+import { moduleSource } from "../src/formats/kmod-sig/module-source.js";
 import {
   type ModuleSignature,
   modinfoSignature,
@@ -13,9 +17,8 @@ import {
   signedDigest,
   verifyModuleDigest,
   verifyModuleSignature,
-} from "../src/formats/kmod-sig/index.js";
-import { moduleSource } from "../src/formats/kmod-sig/module-source.js";
-import type { Certificate } from "../src/formats/x509/index.js";
+} from "../src/formats/kmod-sig/signature.js";
+import type { Certificate } from "../src/formats/x509/certificate.js";
 import { BufferSource } from "../src/io/source.js";
 import { ownBuffer } from "../src/io/worker-pool.js";
 import { certFact, type ModuleFact } from "./model.js";
@@ -51,6 +54,9 @@ function own(sig: ModuleSignature): ModuleSignature {
 export async function readModule(bytes: Uint8Array, at: ModuleAt): Promise<ReadModule> {
   const src = await moduleSource(new BufferSource(at.location, bytes));
   const info = await readModinfo(src);
+  const elf = await ElfFile.open(src);
+  const comments = await readComments(elf);
+  const versions = info.intree ? [] : await readModVersions(elf);
   const sig = await readModuleSignature(src);
   const shown = sig && modinfoSignature(sig);
   const signature = sig && {
@@ -68,6 +74,10 @@ export async function readModule(bytes: Uint8Array, at: ModuleAt): Promise<ReadM
     ...(info.version !== undefined ? { version: info.version } : {}),
     params: info.params,
     aliases: info.alias,
+    firmware: info.firmware,
+    intree: info.intree,
+    compilers: compilersOf(comments).map((c) => c.text),
+    versions,
     ...(signature ? { signature } : {}),
     ...(sig
       ? {

@@ -12,7 +12,7 @@ import type { FsTree } from "../src/image/tree.js";
 import { type ByteSource, SliceSource } from "../src/io/source.js";
 import { chainPath } from "../src/report/finding.js";
 import { talosDefaultArgs } from "../src/talos/enforcement.js";
-import type { ReadKernel } from "./kernel.js";
+import type { BootCommandLine, ReadKernel } from "./kernel.js";
 import { MAX_FILE } from "./layers.js";
 
 /** An initramfs in a compressed layer is read whole to be split; Talos' are tens of MiB. */
@@ -62,8 +62,8 @@ async function peAsset(opened: Pick<Opened, "image" | "tree" | "input">, path: s
 }
 
 /** The kernel at `src`, read on the pool; the caller goes on meanwhile, and awaits it when it needs it. */
-function kernelFact(pool: VerifyPool, src: ByteSource, cmdline: string | undefined, secureBoot: boolean) {
-  const kernel = src.read(0, src.size, "kernel image").then((b) => pool.kernel(b, src.name, cmdline, secureBoot));
+function kernelFact(pool: VerifyPool, src: ByteSource, boot: BootCommandLine) {
+  const kernel = src.read(0, src.size, "kernel image").then((b) => pool.kernel(b, src.name, boot));
   kernel.catch(() => undefined); // awaited by the loader, or dropped when another input fails first
   return kernel;
 }
@@ -81,7 +81,10 @@ async function openUki(
   const bootloader = sdboot === undefined ? undefined : (await peAsset(base, sdboot.path)).asset;
   counter.read(uki.linux.size + (bootloader?.size ?? 0));
   const cmdline = uki.text.get(".cmdline");
-  const kernel = kernelFact(pool, uki.linux, cmdline, asset.signatures.length > 0);
+  const kernel = kernelFact(pool, uki.linux, {
+    ...(cmdline !== undefined ? { cmdline } : {}),
+    secureBoot: asset.signatures.length > 0,
+  });
   const osRelease = uki.text.get(".osrel");
   const uname = uki.text.get(".uname");
   const boot: BootFact = {
@@ -125,9 +128,19 @@ export async function openArtifact(
   const inPlace = await imageFileSource(image, tree, vmlinuz.path, MAX_FILE);
   counter.read(inPlace.size);
   // A classic installer's command line is written at install time: Talos' defaults for its release.
-  const cmdline = image.talosVersion === undefined ? undefined : talosDefaultArgs(image.talosVersion, false).join(" ");
+  const version = image.talosVersion;
   const src = new SliceSource(inPlace, 0, inPlace.size, chainPath(input.file, vmlinuz.path));
-  const kernel = kernelFact(pool, src, cmdline, false);
+  const kernel = kernelFact(
+    pool,
+    src,
+    version === undefined
+      ? { secureBoot: false }
+      : {
+          cmdline: talosDefaultArgs(version, false).join(" "),
+          cmdlineOrigin: `Talos ${version}'s default command line`,
+          secureBoot: false,
+        },
+  );
   return {
     ...withInitramfs,
     kernel,

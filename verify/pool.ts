@@ -4,7 +4,7 @@
  */
 import type { StoredFile } from "../src/formats/squashfs/data.js";
 import { buffersOf, ownBuffer, WorkerPool } from "../src/io/worker-pool.js";
-import type { ReadKernel } from "./kernel.js";
+import type { BootCommandLine, ReadKernel } from "./kernel.js";
 import type { ModuleAt, ReadModule, SignatureCheck } from "./modules.js";
 import type { Task } from "./worker.js";
 
@@ -21,13 +21,12 @@ export class VerifyPool {
   }
 
   /** A kernel image read on a thread of its own while the caller goes on. */
-  kernel(bytes: Uint8Array, location: string, cmdline: string | undefined, secureBoot: boolean): Promise<ReadKernel> {
+  kernel(bytes: Uint8Array, location: string, boot: BootCommandLine): Promise<ReadKernel> {
     const task: Task = {
       kind: "kernel",
       bytes: ownBuffer(bytes),
       location,
-      secureBoot,
-      ...(cmdline !== undefined ? { cmdline } : {}),
+      boot,
     };
     return this.pool.run(task, buffersOf([task.bytes])) as Promise<ReadKernel>;
   }

@@ -4,21 +4,25 @@
  * Modules are decoded, parsed and hashed on the pool, a bounded number at a time; facts are sorted by path, so
  * they do not depend on the number of threads. A file that cannot be read is a fault, and the walk goes on.
  */
-import { readDynamicInfo } from "../src/formats/elf/dynamic.js";
 import { readLdCache } from "../src/formats/ldcache/read.js";
 import type { Entry, Layer } from "../src/image/layer.js";
 import { FormatError, LimitError } from "../src/io/errors.js";
 import { BufferSource } from "../src/io/source.js";
 import { chainPath } from "../src/report/finding.js";
+import { type LayerObject, readLayerObject } from "../src/talos/loader/object.js";
+import type { LayerText } from "../src/talos/loader/world.js";
 import type { LayerCache, LayerLibrary } from "../src/talos/overlay.js";
 import { DEPMOD_INDEX, type DepmodIndex } from "./depmod.js";
 import { collect, MAX_FILE } from "./layers.js";
-import type { FileFault, ModprobeFact } from "./model.js";
+import type { FileFault, ModprobeFact, ServiceFact } from "./model.js";
 import { MODULE, type ReadModule } from "./modules.js";
+import { MUSL_PATH, mayBeObject } from "./objects.js";
 import type { VerifyPool } from "./pool.js";
 
 const MODPROBE = /^\/(usr\/local\/lib|usr\/lib|lib|etc)\/modprobe\.d\/[^/]+\.conf$/;
 const LIBRARY = /\/lib[^/]*\.so(\.[0-9.]+)?$/;
+/** Extension service specs, where machined reads them (constants.ExtensionServiceConfigPath). */
+const SERVICE = /^\/usr\/local\/etc\/containers\/[^/]+\.yaml$/;
 
 /** What one layer yields; `layer` fields carry the name given when it was scanned. */
 export interface LayerScan {
@@ -32,6 +36,9 @@ export interface LayerScan {
   readonly caches: readonly LayerCache[];
   readonly libraries: readonly LayerLibrary[];
   readonly indexes: readonly DepmodIndex[];
+  readonly services: readonly ServiceFact[];
+  readonly objects: readonly LayerObject[];
+  readonly pathFiles: readonly LayerText[];
   readonly faults: readonly FileFault[];
 }
 
@@ -55,7 +62,13 @@ function faultOf(err: unknown, at: At): FileFault {
 }
 
 const wanted = (p: string) =>
-  MODULE.test(p) || MODPROBE.test(p) || p.endsWith("/ld.so.cache") || LIBRARY.test(p) || DEPMOD_INDEX.test(p);
+  MODULE.test(p) ||
+  MODPROBE.test(p) ||
+  SERVICE.test(p) ||
+  p.endsWith("/ld.so.cache") ||
+  LIBRARY.test(p) ||
+  DEPMOD_INDEX.test(p) ||
+  MUSL_PATH.test(p);
 
 // Facts in path order, whatever order the layer was read in.
 const byPath = <T extends { path: string }>(a: T, b: T) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -69,9 +82,12 @@ export async function scanLayer(name: string, layer: Layer, pool: VerifyPool): P
   const caches: LayerCache[] = [];
   const libraries: LayerLibrary[] = [];
   const indexes: DepmodIndex[] = [];
+  const services: ServiceFact[] = [];
+  const objects: LayerObject[] = [];
+  const pathFiles: LayerText[] = [];
   const faults: FileFault[] = [];
   const text = new TextDecoder();
-  const files = entries.filter((e) => e.type === "file" && wanted(e.path));
+  const files = entries.filter((e) => e.type === "file" && (wanted(e.path) || mayBeObject(e, layer.kind)));
   const inFlight = new Set<Promise<void>>();
   const track = (read: Promise<ReadModule>, at: At) => {
     const done: Promise<void> = read
@@ -101,8 +117,12 @@ export async function scanLayer(name: string, layer: Layer, pool: VerifyPool): P
     }
   }
   await Promise.all(inFlight);
-  for (const list of [modules, modprobe, caches, libraries, indexes, faults]) list.sort(byPath);
-  return { name, location: layer.description, entries, modules, modprobe, caches, libraries, indexes, faults };
+  for (const list of [modules, modprobe, caches, libraries, indexes, services, objects, pathFiles, faults]) {
+    list.sort(byPath);
+  }
+  const location = layer.description;
+  const facts = { modules, modprobe, caches, libraries, indexes, services, objects, pathFiles, faults };
+  return { name, location, entries, ...facts };
 
   async function readFile({ location, path }: At, bytes: Uint8Array) {
     const index = DEPMOD_INDEX.exec(path);
@@ -111,11 +131,17 @@ export async function scanLayer(name: string, layer: Layer, pool: VerifyPool): P
       indexes.push({ location, layer: name, path, release: index[1] as string, kind, text: text.decode(bytes) });
     } else if (MODPROBE.test(path)) {
       modprobe.push({ location, layer: name, path, text: text.decode(bytes) });
+    } else if (SERVICE.test(path)) {
+      services.push({ location, layer: name, path, text: text.decode(bytes) });
     } else if (path.endsWith("/ld.so.cache")) {
       caches.push({ layer: name, path, entries: (await readLdCache(new BufferSource(location, bytes))).entries });
+    } else if (MUSL_PATH.test(path)) {
+      pathFiles.push({ layer: name, path, text: text.decode(bytes) });
     } else {
-      const soname = (await readDynamicInfo(new BufferSource(location, bytes)).catch(() => undefined))?.soname;
-      if (soname !== undefined) libraries.push({ layer: name, path, soname });
+      const object = await readLayerObject(bytes, name, path);
+      if (object !== undefined) objects.push(object);
+      const soname = object?.soname;
+      if (soname !== undefined && LIBRARY.test(path)) libraries.push({ layer: name, path, soname });
     }
   }
 }
@@ -132,5 +158,8 @@ export function renamed(scan: LayerScan, name: string): LayerScan {
     libraries: to(scan.libraries),
     indexes: to(scan.indexes),
     faults: to(scan.faults),
+    services: to(scan.services),
+    objects: to(scan.objects),
+    pathFiles: to(scan.pathFiles),
   };
 }

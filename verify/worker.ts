@@ -5,7 +5,7 @@ import type { StoredFile } from "../src/formats/squashfs/data.js";
 import { assembleFile } from "../src/formats/squashfs/data.js";
 import type { CompressorName } from "../src/formats/squashfs/format.js";
 import { buffersOf, type Moved, serveTasks } from "../src/io/worker-pool.js";
-import { readKernel } from "./kernel.js";
+import { type BootCommandLine, readKernel } from "./kernel.js";
 import { checkSignature, type ModuleAt, readModule, type SignatureCheck } from "./modules.js";
 
 export type Task =
@@ -13,8 +13,7 @@ export type Task =
       readonly kind: "kernel";
       readonly bytes: Uint8Array;
       readonly location: string;
-      readonly cmdline?: string;
-      readonly secureBoot: boolean;
+      readonly boot: BootCommandLine;
     }
   /** A module given whole, or as a SquashFS stores it: its blocks are decoded here. */
   | { readonly kind: "module"; readonly at: ModuleAt; readonly bytes: Uint8Array }
@@ -35,7 +34,7 @@ const stay = <T>(value: T): Moved<T> => ({ value, transfer: [] });
 async function handle(task: Task): Promise<Moved<unknown>> {
   switch (task.kind) {
     case "kernel":
-      return stay(await readKernel(task.bytes, task.location, task.cmdline, task.secureBoot));
+      return stay(await readKernel(task.bytes, task.location, task.boot));
     case "module": {
       const bytes =
         "bytes" in task ? task.bytes : assembleFile(task.stored, await codec(task.stored.name, task.stored.compressor));

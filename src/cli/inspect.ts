@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import type { CpioEntry } from "../formats/cpio/reader.js";
-import { listInitramfs } from "../formats/initramfs/index.js";
+import { listInitramfs } from "../formats/initramfs/reader.js";
 import {
   DEFAULT_PLATFORM,
   type Image,

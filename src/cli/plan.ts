@@ -70,7 +70,7 @@ export const plan: Command = {
     "",
     "Reads each extension image (given in the order the imager would get them) and prints the order in which",
     "every ld.so.cache path is won by a cache that lists every library the extensions ship under it (the",
-    "toolkit's above glibc's). The imager of Talos 1.10 and later stacks 11 or more inputs in the string order",
+    "toolkit's above glibc's). The imager of Talos 1.5 and later stacks 11 or more inputs in the string order",
     "of their indices (0, 1, 10, 2, ...): plan judges that stacking, warns when it differs from the order given,",
     "and prints the input order that stacks as wanted. Where no order works, the caches' entries are merged, and with",
     `--out DIR that cache is built as the extension ${GENERATED_CACHE_LAYER} (DIR/${GENERATED_CACHE_LAYER}.tar and .sqsh), to go last.`,

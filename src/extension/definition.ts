@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { LineCounter, parseDocument } from "yaml";
+import { type Document, LineCounter, parseDocument, visit } from "yaml";
 import { z } from "zod";
 import { absoluteFault, relativeFault } from "../io/path.js";
 import { metadataSchema } from "../talos/manifest.js";
@@ -100,6 +100,19 @@ export function defineExtension(def: ExtensionDefinitionInput): ExtensionDefinit
 
 export const DEFINITION_FILE = "extension.yaml";
 
+/** Where the first alias that names no anchor set before it is, if there is one. */
+function unresolvedAlias(doc: Document): number | undefined {
+  let at: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) !== undefined) return undefined;
+      at = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return at;
+}
+
 /** `DIR/extension.yaml`, with every problem at its line and column. */
 export async function loadDefinition(dir: string): Promise<ExtensionDefinition> {
   const file = join(dir, DEFINITION_FILE);
@@ -115,7 +128,16 @@ export async function loadDefinition(dir: string): Promise<ExtensionDefinition> 
       }),
     );
   }
-  const parsed = definitionSchema.safeParse(doc.toJS());
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (err) {
+    // An alias without its anchor, or more aliases than the yaml package expands, fails only here.
+    const at = unresolvedAlias(doc) ?? 0;
+    const { line, col } = lines.linePos(at);
+    throw new DefinitionError(file, [{ line, column: col, key: "", message: `YAML: ${(err as Error).message}` }]);
+  }
+  const parsed = definitionSchema.safeParse(value);
   if (parsed.success) return parsed.data;
   throw new DefinitionError(
     file,

@@ -2,7 +2,7 @@
  * The overlay order for a set of extensions: the order to give Talos' imager such that every ld.so.cache path is
  * won by a cache that lists every library the layers ship under it. Where no order does it, because no shipped
  * cache is complete, a cache covering every layer's entries is generated to be shipped as its own layer, placed
- * on top. The imager of Talos >= 1.10 stacks its inputs in the string order of their indices (talos/layer-order),
+ * on top. The imager of Talos >= 1.5 stacks its inputs in the string order of their indices (talos/layer-order),
  * so the plan judges the stacking the node will see and gives the input order that produces the stacking it wants.
  */
 import type { LdCacheEntryFields } from "../formats/ldcache/entry.js";

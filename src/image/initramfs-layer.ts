@@ -1,5 +1,5 @@
 import type { CpioEntry } from "../formats/cpio/reader.js";
-import { type SegmentBounds, segmentEntries } from "../formats/initramfs/index.js";
+import { type SegmentBounds, segmentEntries } from "../formats/initramfs/reader.js";
 import { cleanMemberPath } from "../formats/tar/path.js";
 import type { ByteSource } from "../io/source.js";
 import type { Entry, Layer, LayerContent } from "./layer.js";

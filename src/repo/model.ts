@@ -68,6 +68,22 @@ export interface KresTargets {
   readonly names: ReadonlySet<string>;
 }
 
+/** One `{images, files}` entry of an exceptions file: the exact set of images that may share these files. */
+export interface ExceptionEntry {
+  /** Image names without registry and owner, which are the targets' names. */
+  readonly images: readonly string[];
+  /** filepath.Match patterns on tar names (`rootfs/usr/...`). */
+  readonly files: readonly string[];
+  readonly line: number;
+}
+
+/** `hack/test/exceptions-<arch>.yaml`, as extensions-duplicate-finder reads it. */
+export interface DuplicateExceptions {
+  readonly file: string;
+  readonly arch: string;
+  readonly entries: readonly ExceptionEntry[];
+}
+
 export interface TalosTarget {
   readonly version: string;
   /** Where it came from, for messages: `--talos` or `.kres.yaml PKGS default`. */
@@ -84,6 +100,8 @@ export interface RepoModel {
   readonly extensions: readonly Extension[];
   readonly context: ContextFilter;
   readonly kres?: KresTargets;
+  /** The duplicate-finder's exceptions files, one per architecture; empty when the repository has none. */
+  readonly exceptions: readonly DuplicateExceptions[];
   readonly talos?: TalosTarget;
   /** Where the Talos version would have come from, for the finding when it is unknown. */
   readonly talosHint: string;
@@ -95,6 +113,8 @@ export interface RepoModel {
   affects(ext: Extension, path: string): boolean;
   /** The extension's rootfs as far as its pkg.yaml says, by absolute path inside the extension. */
   rootfsOf(ext: Extension): ReadonlyMap<string, Install>;
+  /** The top-level entries of the extension's image by name (Talos accepts manifest.yaml and rootfs only). */
+  topLevelOf(ext: Extension): ReadonlyMap<string, Install>;
   /** `/pkg` references of the package and of every stage it builds on, with the package each belongs to. */
   refsOf(ext: Extension): readonly { readonly pkg: Package; readonly ref: PkgRef }[];
 }

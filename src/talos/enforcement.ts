@@ -30,6 +30,8 @@ export interface EnforcementInputs {
   readonly config?: KernelConfig;
   /** The command line the node boots with, when the artifact fixes it (a UKI's .cmdline). */
   readonly cmdline?: string;
+  /** What the findings call that command line; "the command line" unless it is inferred (Talos' defaults). */
+  readonly cmdlineOrigin?: string;
   /** The boot is Secure Boot: the UKI is signed. */
   readonly secureBoot: boolean;
 }
@@ -69,6 +71,7 @@ const LOCKDOWN_ENFORCES = new Set(["integrity", "confidentiality"]);
 
 export function moduleSignatureEnforcement(inputs: EnforcementInputs): Enforcement {
   const { config, cmdline, secureBoot } = inputs;
+  const origin = inputs.cmdlineOrigin ?? "the command line";
   if (config?.get("CONFIG_MODULE_SIG") === "n") return { kind: "unchecked" };
   if (config?.get("CONFIG_MODULE_SIG_FORCE") === "y") return { kind: "enforced", by: "CONFIG_MODULE_SIG_FORCE=y" };
   for (const level of ["CONFIDENTIALITY", "INTEGRITY"]) {
@@ -81,9 +84,9 @@ export function moduleSignatureEnforcement(inputs: EnforcementInputs): Enforceme
     // raises the level, so any one that turns it on counts, wherever it stands.
     const args = cmdlineArgs(cmdline);
     const sig = args.find((a) => a.name === "module.sig_enforce" && kernelBool(a.value) === true);
-    if (sig !== undefined) return { kind: "enforced", by: `module.sig_enforce=${sig.value ?? ""} on the command line` };
+    if (sig !== undefined) return { kind: "enforced", by: `module.sig_enforce=${sig.value ?? ""} on ${origin}` };
     const lockdown = args.find((a) => a.name === "lockdown" && LOCKDOWN_ENFORCES.has(a.value ?? ""));
-    if (lockdown !== undefined) return { kind: "enforced", by: `lockdown=${lockdown.value} on the command line` };
+    if (lockdown !== undefined) return { kind: "enforced", by: `lockdown=${lockdown.value} on ${origin}` };
   }
   if (secureBoot) return { kind: "enforced", by: "Secure Boot (the UKI is signed, so the kernel boots locked down)" };
   if (config === undefined) {
@@ -97,6 +100,6 @@ export function moduleSignatureEnforcement(inputs: EnforcementInputs): Enforceme
   }
   return {
     kind: "off",
-    why: "CONFIG_MODULE_SIG_FORCE is off, and neither module.sig_enforce=1 nor lockdown is on the command line",
+    why: `CONFIG_MODULE_SIG_FORCE is off, and neither module.sig_enforce=1 nor lockdown is on ${origin}`,
   };
 }

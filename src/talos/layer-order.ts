@@ -1,9 +1,11 @@
 /**
- * The order in which the imager stacks the extensions it is given (Talos >= 1.10). It unpacks extension i into a
+ * The order in which the imager stacks the extensions it is given (Talos >= v1.5.0-beta.0, commit 87fe8f1a2 "implement
+ * image generation profiles"; unchanged through v1.13 and v1.14). It unpacks extension i into a
  * directory named strconv.Itoa(i) (pkg/imager), then lists that tree sorted by name as strings
  * (internal/pkg/extensions/list.go: slices.SortFunc with cmp.Compare), compresses each to `<dir>.sqsh` and
  * writes extensions.yaml in that order, which init mounts with the last layer on top. So from 11 extensions on,
- * 10 sorts before 2. Before 1.10 layers were named `%03d.<image>`, whose string order is the numeric order.
+ * 10 sorts before 2. Before, internal/pkg/extensions/pull.go named them `%03d.<image>`, whose string order is
+ * the numeric order (up to 1000 extensions).
  */
 
 /** The input indices in the order the imager stacks them, bottom to top, for `count` extensions. */

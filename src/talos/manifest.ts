@@ -239,7 +239,12 @@ function judge(decoder: Decoder, plain: Plain, file: string): ManifestParse {
     );
   }
   for (const { key, place } of decoder.unknownKeys) {
-    issue(place, key, "unknown key: Talos ignores it", "none");
+    // A misspelt compatibility key drops the constraint silently, and an empty constraint passes every release.
+    const dropsConstraint = constraint === "" && /^metadata\.(compat[^.]*$|compatibility\.)/i.test(key);
+    const why = dropsConstraint
+      ? "unknown key: Talos ignores it, so compatibility.talos.version is unset and the extension installs on every Talos release"
+      : "unknown key: Talos ignores it";
+    issue(place, key, why, "none");
   }
   return { manifest, issues: sortIssues(issues) };
 }

@@ -10,7 +10,7 @@ import type { Entry } from "../io/entry.js";
 export interface OverlayLayer {
   readonly name: string;
   /** What the layer ships, each path once. */
-  readonly entries: readonly Pick<Entry, "path" | "type">[];
+  readonly entries: readonly Pick<Entry, "path" | "type" | "linkTarget">[];
 }
 
 export interface PathConflict {

@@ -116,8 +116,11 @@ function dependency(node: Node | undefined, key: string, withConfiguration: bool
   };
 }
 
-/** Decodes and validates one spec as machined of `talosVersion` does. */
-export function parseServiceSpec(source: string, file: string, talosVersion: string): ServiceParse {
+/**
+ * Decodes and validates one spec as machined of `talosVersion` does; without a version, as the newest release
+ * does (the imager's quirks assume the same of a version they cannot parse).
+ */
+export function parseServiceSpec(source: string, file: string, talosVersion?: string): ServiceParse {
   const lines = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false });
   const at = (node: Node | undefined, key: string, message: string): ServiceIssue => {
@@ -129,7 +132,8 @@ export function parseServiceSpec(source: string, file: string, talosVersion: str
     const { line, col } = lines.linePos(e?.pos[0] ?? 0);
     return { issues: [{ file, line, column: col, key: "", message: e?.message ?? "invalid YAML" }] };
   }
-  const withConfiguration = compareSemver(parseSemverTolerant(talosVersion), CONFIGURATION_SINCE) >= 0;
+  const withConfiguration =
+    talosVersion === undefined || compareSemver(parseSemverTolerant(talosVersion), CONFIGURATION_SINCE) >= 0;
   let decoded: ReturnType<typeof decode>;
   try {
     decoded = decode(doc.contents ?? undefined, withConfiguration);

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listInitramfs } from "../../src/formats/initramfs/index.js";
+import { listInitramfs } from "../../src/formats/initramfs/reader.js";
 import { openImageArchive } from "../../src/formats/oci/archive.js";
 import { flattenImage, imageFileSource } from "../../src/image/image-layers.js";
 import { type BenchRow, timeOurs, timeTool } from "./harness.js";

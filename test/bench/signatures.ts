@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { readKernelImage } from "../../src/formats/kernel/index.js";
+import { readKernelImage } from "../../src/formats/kernel/image.js";
 import {
   type ModinfoSignature,
   type ModuleSignature,
@@ -9,8 +9,8 @@ import {
   namesCertificate,
   readModuleSignature,
   verifyModuleSignature,
-} from "../../src/formats/kmod-sig/index.js";
-import type { Certificate } from "../../src/formats/x509/index.js";
+} from "../../src/formats/kmod-sig/signature.js";
+import type { Certificate } from "../../src/formats/x509/certificate.js";
 import { FileSource } from "../../src/io/source.js";
 import { type BenchRow, timeOurs, timeTool } from "./harness.js";
 

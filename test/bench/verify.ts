@@ -2,28 +2,13 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { type BenchRow, timeTool } from "./harness.js";
 
 const debian = join(import.meta.dirname, "../../../test/fixtures/out/debian-kernel");
 
-/** `verify` run in a process of its own, so its peak memory is its alone: wall seconds, max RSS, modules. */
-const RUN = `
-const { loadModel } = await import(process.argv[1]);
-const { runChecks } = await import(process.argv[2]);
-const { checks } = await import(process.argv[3]);
-const t0 = process.hrtime.bigint();
-const model = await loadModel([{ role: "installer", file: process.argv[4] }]);
-const { findings } = await runChecks(checks, model);
-const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-const modules = model.artifacts[0].modules.length;
-console.log(JSON.stringify({ seconds, rssMiB: process.resourceUsage().maxRSS / 1024, modules, findings: findings.length }));
-`;
-
+/** `verify` run in a process of its own (./run/verify.ts), so its peak memory is its alone. */
 function ours(installer: string): { seconds: number; rssMiB: number; modules: number; findings: number } {
-  const dist = (p: string) => pathToFileURL(join(import.meta.dirname, "../..", p)).href;
-  const args = [dist("verify/load.js"), dist("src/report/check.js"), dist("verify/checks/index.js"), installer];
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", RUN, ...args], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, "run/verify.js"), installer], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`verify failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").pop() as string);
 }

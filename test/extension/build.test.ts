@@ -272,6 +272,9 @@ describe("talos-ext build: refusals leave nothing behind", () => {
     ]);
     writeFileSync(join(dir, "extension.yaml"), "manifest: [unclosed\n");
     await expect(loadDefinition(dir)).rejects.toThrow(/extension\.yaml:2:1: YAML: /);
+    // An alias without its anchor parses, and fails only when the document is converted: at the alias.
+    writeFileSync(join(dir, "extension.yaml"), "manifest:\n  name: a\n  author: *nowhere\n");
+    await expect(loadDefinition(dir)).rejects.toThrow(/extension\.yaml:3:11: YAML: Unresolved alias/);
   });
 });
 

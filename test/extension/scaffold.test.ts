@@ -89,6 +89,14 @@ describe("talos-ext new", () => {
       expect(def.manifest.name).toBe("my-ext");
       expect(def.manifest.compatibility.talos.version).toBe(">= v1.13.0");
       if (def.kernel) expect(def.kernel.release).toBe(RELEASE);
+      if (template === "service") {
+        // Until the package build leaves the program in build/bin, the service has no entrypoint to run.
+        await expect(buildExtension(def, { dir, outDir: join(dir, "_out") })).rejects.toThrow(
+          /TE5005 service my-ext .*entrypoint \.\/my-ext is not in \/usr\/local\/lib\/containers\/my-ext/,
+        );
+        mkdirSync(join(dir, "build", "bin"), { recursive: true });
+        writeFileSync(join(dir, "build", "bin", "my-ext"), "#!/bin/sh\n", { mode: 0o755 });
+      }
       const built = await buildExtension(def, { dir, outDir: join(dir, "_out") });
       expect(
         JSON.parse(execFileSync("skopeo", ["inspect", `oci-archive:${built.image}`], { encoding: "utf8" })).Digest,

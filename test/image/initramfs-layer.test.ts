@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { splitInitramfs } from "../../src/formats/initramfs/index.js";
+import { splitInitramfs } from "../../src/formats/initramfs/reader.js";
 import { initramfsSegmentLayer } from "../../src/image/initramfs-layer.js";
 import { type FsTree, flatten } from "../../src/image/tree.js";
 import { FileSource } from "../../src/io/source.js";

@@ -21,8 +21,9 @@ describe("talos-ext check --changed-since", () => {
   it("reports only the extensions whose inputs changed since the ref", async () => {
     const dir = await materialize();
     try {
-      // A fault already on the base branch (amd-ucode without README), then a pull request that breaks uinput.
-      await rm(join(dir, "firmware/amd-ucode/README.md"));
+      // A fault already on the base branch (the toolkit's service without README), then a pull request that
+      // breaks uinput.
+      await rm(join(dir, "nvidia-gpu/nvidia-container-toolkit/README.md"));
       await git(dir, "init", "-q", "-b", "main");
       await git(dir, "add", "-A");
       await git(dir, "commit", "-q", "-m", "base");
@@ -33,7 +34,7 @@ describe("talos-ext check --changed-since", () => {
       const everything = await checkRepository(dir);
       expect(everything.findings.map((f) => [f.code, f.artifact])).toEqual([
         ["TE5102", "drivers/uinput/manifest.yaml.tmpl"],
-        ["TE5112", "firmware/amd-ucode/pkg.yaml"],
+        ["TE5112", "nvidia-gpu/nvidia-container-toolkit/production/pkg.yaml"],
       ]);
       const changed = await checkRepository(dir, { changedSince: "main" });
       expect(changed.findings.map((f) => [f.code, f.artifact, f.line])).toEqual([

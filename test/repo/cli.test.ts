@@ -31,9 +31,13 @@ describe("talos-ext check (command)", () => {
       expect((await run(dir)).code).toBe(1);
       expect((await run(dir, "--fail-on", "none")).code).toBe(0);
     });
-    await withVariant("readme-missing", async (dir) => {
+    await withVariant("shared-path", async (dir) => {
       expect((await run(dir)).code).toBe(0);
       expect((await run(dir, "--fail-on", "warning")).code).toBe(1);
+    });
+    await withVariant("readme-missing", async (dir) => {
+      expect((await run(dir, "--fail-on", "warning")).code).toBe(0);
+      expect((await run(dir, "--fail-on", "info")).code).toBe(1);
     });
   });
 

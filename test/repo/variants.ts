@@ -3,6 +3,9 @@
  * `fixtures/faults/<name>` holds `variant.yaml` (what it breaks, files to remove, the findings it must give)
  * and `tree/` (files that replace or join the clean tree's). `materialize` writes clean + variant to a new
  * temporary directory, so that tests can also add what cannot be committed (symlink loops, binary bytes).
+ * `fixtures/upstream` (layout.yaml and tree/, applied the same way) turns the clean tree into upstream's
+ * shape where upstream differs: shared glibc files listed in exceptions files, a disabled extension, an
+ * optional build argument, no READMEs; a variant with `base: upstream` starts from that.
  */
 import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,9 +16,13 @@ import { z } from "zod";
 export const FIXTURES = join(import.meta.dirname, "fixtures");
 export const CLEAN = join(FIXTURES, "clean");
 const FAULTS = join(FIXTURES, "faults");
+const UPSTREAM = join(FIXTURES, "upstream");
+
+const layoutSchema = z.object({ description: z.string(), remove: z.array(z.string()).default([]) });
 
 const variantSchema = z.object({
   description: z.string(),
+  base: z.enum(["clean", "upstream"]).default("clean"),
   remove: z.array(z.string()).default([]),
   expect: z.array(
     z.object({
@@ -40,16 +47,25 @@ export async function variants(): Promise<Variant[]> {
   );
 }
 
-/** A fresh copy of the clean tree with `variant` applied; the caller removes it with `dispose`. */
-export async function materialize(variant?: Variant): Promise<string> {
+async function apply(dir: string, remove: readonly string[], tree: string): Promise<void> {
+  for (const r of remove) await rm(join(dir, r), { recursive: true });
+  await cp(tree, dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== "ENOENT") throw err;
+  });
+}
+
+/** A fresh copy of the clean tree (in upstream's shape for `base: upstream`) with `variant` applied. */
+export async function materialize(
+  variant?: Variant,
+  base: Variant["base"] = variant?.base ?? "clean",
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "talos-ext-repo-"));
   await cp(CLEAN, dir, { recursive: true });
-  if (variant !== undefined) {
-    for (const r of variant.remove) await rm(join(dir, r), { recursive: true });
-    await cp(join(FAULTS, variant.name, "tree"), dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== "ENOENT") throw err;
-    });
+  if (base === "upstream") {
+    const layout = layoutSchema.parse(parse(await readFile(join(UPSTREAM, "layout.yaml"), "utf8")));
+    await apply(dir, layout.remove, join(UPSTREAM, "tree"));
   }
+  if (variant !== undefined) await apply(dir, variant.remove, join(FAULTS, variant.name, "tree"));
   return dir;
 }
 

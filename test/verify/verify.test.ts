@@ -1,12 +1,17 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PLATFORM } from "../../src/formats/oci/archive.js";
 import { exitCode, runChecks } from "../../src/report/check.js";
 import { imagerStackOrder } from "../../src/talos/layer-order.js";
+import { bootSize } from "../../verify/checks/boot-size.js";
 import { checks } from "../../verify/checks/index.js";
+import { symbolVersions } from "../../verify/checks/symbol-versions.js";
 import { loadModel } from "../../verify/load.js";
-import type { Role } from "../../verify/model.js";
+import type { ArtifactFact, Role } from "../../verify/model.js";
+import { judgeModules, readModule } from "../../verify/modules.js";
 import { terminalProgress } from "../../verify/progress.js";
 
 // Talos-shaped installers built by make-installer.sh from real parts, clean and one planted fault each.
@@ -44,7 +49,11 @@ describe("talos-ext verify on an installer", () => {
     ]);
     expect(model.kernel?.release).toBe(release);
     expect(installer?.modules.every((m) => m.trust.kind === "trusted")).toBe(true);
-    expect(installer?.modules.find((m) => m.name === "nvidia")?.layer).toBe("nvidia-p2p");
+    const nvidia = installer?.modules.find((m) => m.name === "nvidia");
+    expect(nvidia?.layer).toBe("nvidia-p2p");
+    // The imager moved the extension's firmware into the initramfs, where the module finds it.
+    expect(nvidia?.firmware).toEqual(["nvidia/595.58.03/gsp_ga10x.bin"]);
+    expect(installer?.firmware).toEqual(["/usr/lib/firmware/nvidia/595.58.03/gsp_ga10x.bin"]);
   });
 
   it.each([
@@ -94,6 +103,26 @@ describe("talos-ext verify on an installer", () => {
     ],
     ["manifest-invalid", "TE5001", /^metadata\.compatibility\.talos\.version: error parsing Talos version constraint/],
     ["extension-path", "TE5003", /^path "\/etc\/modprobe\.d\/nvidia\.conf" is not allowed in extensions$/],
+    [
+      "firmware-missing",
+      "TE3004",
+      /^nvidia \(nvidia-p2p\) asks for nvidia\/595\.58\.03\/gsp_ga10x\.bin, which no layer and not the initramfs carries/,
+    ],
+    [
+      "service-spec",
+      "TE5004",
+      /^\/usr\/local\/etc\/containers\/nvidia-persistenced\.yaml \(nvidia-p2p\): error unmarshalling extension service config: sometimes does not belong to RestartKind values$/,
+    ],
+    [
+      "service-entrypoint",
+      "TE5005",
+      /^service nvidia-persistenced \(\/usr\/local\/etc\/containers\/nvidia-persistenced\.yaml\): entrypoint \/usr\/bin\/nvidia-persistenced is not in \/usr\/local\/lib\/containers\/nvidia-persistenced/,
+    ],
+    [
+      "compiler-mismatch",
+      "TE2003",
+      /^nvidia is built by clang \d+\.\d+\.\d+ \("Debian clang version [^"]+"\); the kernel .* by gcc \d+\.\d+\.\d+ \("gcc \(Debian /,
+    ],
   ])("%s: exactly its finding, %s", async (variant, code, message) => {
     const { result } = await verify(variant);
     expect(result.findings.map((f) => f.code)).toEqual([code]);
@@ -114,7 +143,7 @@ describe("talos-ext verify on an installer", () => {
     expect(byCode.TE3003?.path).toMatch(/!modules\.dep\.sqsh!\/usr\/lib\/modules\/[^/]+\/modules\.alias$/);
   });
 
-  it("12 extensions in Talos 1.10's layer naming: judged in the stacking the imager wrote, and the input order that fixes it", async () => {
+  it("12 extensions named by input index as the imager has since Talos 1.5: judged in the stacking the imager wrote, and the input order that fixes it", async () => {
     const { model, result } = await verify("many-extensions");
     const installer = model.artifacts[0];
     // extensions.yaml lists the layers 0, 1, 10, 11, 2, ...: the toolkit (input 10) below glibc (input 2).
@@ -245,12 +274,18 @@ describe("talos-ext verify over the five links of the chain", () => {
 });
 
 describe("talos-ext verify on the secure-boot twin of each installer (one signed UKI)", () => {
-  const variants = readdirSync(dir).filter((v) => existsSync(at(v, "installer-uki.tar")));
+  const variants = readdirSync(dir).filter(
+    (v) => existsSync(at(v, "installer-uki.tar")) && existsSync(at(v, "installer.tar")),
+  );
   /** Findings with the artifact's own paths written the same way for both layouts. */
   const normalized = async (file: string, initramfs: string, kernel: string) => {
     const model = await loadModel([{ role: "installer", file }]);
     const { findings, inputErrors } = await runChecks(checks, model);
-    const text = JSON.stringify(findings.filter((f) => f.severity !== "info"));
+    // The verdict on this boot stays; what enforces it is said in each layout's words.
+    const text = JSON.stringify(findings.filter((f) => f.severity !== "info")).replaceAll(
+      /; refused at load on this boot \([^)]*\)/g,
+      "; refused at load on this boot",
+    );
     const same = text.replaceAll(file, "ARTIFACT").replaceAll(`ARTIFACT!${initramfs}`, "INITRAMFS");
     return { model, inputErrors, findings: JSON.parse(same.replaceAll(`ARTIFACT!${kernel}`, "KERNEL")) };
   };
@@ -271,6 +306,39 @@ describe("talos-ext verify on the secure-boot twin of each installer (one signed
     expect(b.model.artifacts[0]?.modules.length).toBe(a.model.artifacts[0]?.modules.length);
   });
 
+  it.each([
+    [
+      "enforcement-off",
+      ["TE1001", "TE1007", "TE8001"],
+      /carries no appended signature; loaded with a taint on this boot, not refused \(CONFIG_MODULE_SIG_FORCE is off, and neither module\.sig_enforce=1 nor lockdown is on the command line\)$/,
+    ],
+    [
+      "enforcement-forced",
+      ["TE1001", "TE8001"],
+      /carries no appended signature; refused at load on this boot \(CONFIG_MODULE_SIG_FORCE=y\)$/,
+    ],
+    [
+      "uki-tampered",
+      ["TE8001", "TE8002"],
+      /^the signature by O=talos-ext fixtures, CN=Throw-away secure boot key does not match the image/,
+    ],
+  ])("%s: a boot decided by the UKI alone gives %s", async (variant, codes, message) => {
+    const model = await loadModel([{ role: "installer", file: at(variant, "installer-uki.tar") }]);
+    const { findings, inputErrors } = await runChecks(checks, model);
+    expect(inputErrors).toEqual([]);
+    expect(findings.map((f) => f.code).sort()).toEqual(codes);
+    expect(findings.find((f) => f.code === codes.find((c) => c !== "TE8001" && c !== "TE1007"))?.message).toMatch(
+      message,
+    );
+  });
+
+  it("says the classic installer's modules are refused by Talos' default command line", async () => {
+    const { result } = await verify("unsigned");
+    expect(result.findings[0]?.message).toMatch(
+      /; refused at load on this boot \(module\.sig_enforce=1 on Talos v1\.13\.0's default command line\)$/,
+    );
+  });
+
   it("reads the UKI's signer, command line and os-release, and systemd-boot's signer", async () => {
     const model = await loadModel([{ role: "installer", file: at("clean", "installer-uki.tar") }]);
     const boot = model.artifacts[0]?.boot;
@@ -286,5 +354,83 @@ describe("talos-ext verify on the secure-boot twin of each installer (one signed
       bootloader: { signatures: [expect.objectContaining(signer)] },
     });
     expect(model.kernel?.enforcement).toEqual({ kind: "enforced", by: "module.sig_enforce=1 on the command line" });
+  });
+});
+
+describe("the boot partition budget (TE8003)", () => {
+  const MIB = 1024 * 1024;
+  /** The sizes GNU tar lists for the installer's boot files. */
+  const listed = (file: string, names: string[]) => {
+    const manifest = JSON.parse(execFileSync("tar", ["-xOf", file, "manifest.json"], { encoding: "utf8" }));
+    const script = `tar -xOf "$0" "$1" | tar -tv`;
+    const lines = execFileSync("bash", ["-c", script, file, manifest[0].Layers[0]], { encoding: "utf8" }).split("\n");
+    return names.map((n) => Number(lines.find((l) => l.endsWith(n))?.split(/\s+/)[2]));
+  };
+
+  it("counts one copy of the boot assets as tar lists them, and stays silent while two fit", async () => {
+    const classic = await verify("clean");
+    const [kernel, initramfs] = listed(at("clean", "installer.tar"), ["vmlinuz", "initramfs.xz"]);
+    expect(classic.model.artifacts[0]?.boot).toEqual({ layout: "grub", assetsSize: (kernel ?? 0) + (initramfs ?? 0) });
+    const ukiModel = await loadModel([{ role: "installer", file: at("clean", "installer-uki.tar") }]);
+    const [uki, sdboot] = listed(at("clean", "installer-uki.tar"), ["vmlinuz.efi", "systemd-boot.efi"]);
+    expect(ukiModel.artifacts[0]?.boot).toMatchObject({ layout: "uki", assetsSize: uki, bootloader: { size: sdboot } });
+    expect(classic.result.findings.map((f) => f.code)).not.toContain("TE8003");
+  });
+
+  it("warns when two copies leave under a tenth of the partition, or do not fit, with the margin", async () => {
+    const { model } = await verify("clean");
+    const grown = (assetsSize: number, talosVersion: string) => ({
+      ...model,
+      artifacts: model.artifacts.map((a) => ({ ...a, talosVersion, boot: { layout: "grub" as const, assetsSize } })),
+    });
+    const tight = await runChecks([bootSize], grown(900 * MIB, "v1.13.0"));
+    expect(tight.findings.map((f) => f.message)).toEqual([]);
+    const over = await runChecks([bootSize], grown(950 * MIB, "v1.10.0"));
+    expect(over.findings.map((f) => f.message)).toEqual([
+      "two copies of the kernel and initramfs take 1900.0 MiB of Talos v1.10.0's BOOT partition (1000.0 MiB): 900.0 MiB too many",
+    ]);
+    const close = await runChecks([bootSize], grown(920 * MIB, "v1.13.0"));
+    expect(close.findings[0]?.message).toMatch(/: only 160\.0 MiB to spare$/);
+  });
+});
+
+describe("symbol versions against the kernel's exports (TE2004)", () => {
+  it("stays silent when the module was built against the kernel it meets (Debian's, with MODVERSIONS)", async () => {
+    const { model, result } = await verify("stale-kernel");
+    expect(model.kernel?.exportCrcs?.size).toBeGreaterThan(5000);
+    const nvidia = model.artifacts[0]?.modules.find((m) => m.name === "nvidia");
+    expect(nvidia?.versions.length).toBeGreaterThan(3);
+    expect(result.findings.map((f) => f.code)).not.toContain("TE2004");
+  });
+
+  it("names the symbol whose CRC differs, in a module whose __versions objcopy rewrote", async () => {
+    const { model } = await verify("stale-kernel");
+    const work = mkdtempSync(join(tmpdir(), "modversions-"));
+    const ko = join(work, "nvidia.ko");
+    execFileSync("cp", [join(dir, "../extension/nvidia.unsigned.ko"), ko]);
+    execFileSync("objcopy", ["--dump-section", `__versions=${join(work, "v")}`, ko]);
+    const versions = readFileSync(join(work, "v"));
+    versions.writeUInt32LE((versions.readUInt32LE(64) ^ 0xffff) >>> 0, 64); // the second record's CRC
+    writeFileSync(join(work, "v"), versions);
+    execFileSync("objcopy", ["--update-section", `__versions=${join(work, "v")}`, ko]);
+    const second = execFileSync("/sbin/modprobe", ["--dump-modversions", ko], { encoding: "utf8" }).split("\n")[1];
+    const [crc, name] = (second ?? "").split("\t");
+    const at = {
+      location: ko,
+      layer: "nvidia-p2p",
+      layerLocation: ko,
+      path: `/usr/lib/modules/${release}/extras/nvidia.ko`,
+    };
+    const [fact] = await judgeModules([await readModule(readFileSync(ko), at)], undefined, async () => []);
+    rmSync(work, { recursive: true, force: true });
+    const artifact = { ...(model.artifacts[0] as ArtifactFact), modules: fact ? [fact] : [] };
+    const { findings } = await runChecks([symbolVersions], { ...model, artifacts: [artifact] });
+    expect(findings.map((f) => f.message)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^nvidia imports 1 symbol\\(s\\) with another CRC than .* exports: ${name} \\(0x${Number(crc).toString(16).padStart(8, "0")}, the kernel's 0x[0-9a-f]{8}\\)$`,
+        ),
+      ),
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { type Check, findingOf } from "../../src/report/check.js";
 import { certIdentity, type VerifyModel } from "../model.js";
+import { onThisBoot } from "./utils/enforcement.js";
 import { allModules } from "./utils/signatures.js";
 
 export const badSignature: Check<VerifyModel> = {
@@ -17,7 +18,7 @@ export const badSignature: Check<VerifyModel> = {
             findingOf(this, {
               artifact: artifact.file,
               path: module.location,
-              message: `${module.name}: the signature by ${certIdentity(module.trust.cert)} does not match the module's contents`,
+              message: `${module.name}: the signature by ${certIdentity(module.trust.cert)} does not match the module's contents${onThisBoot(model)}`,
             }),
           ]
         : [],

@@ -1,5 +1,6 @@
 import { type Check, findingOf } from "../../src/report/check.js";
 import { type ArtifactFact, certIdentity, type ModuleFact, sigIdentity, type VerifyModel } from "../model.js";
+import { onThisBoot } from "./utils/enforcement.js";
 
 /** How many modules a grouped finding names in its message; the rest are in its details. */
 const EXAMPLES = 3;
@@ -37,7 +38,7 @@ export const unknownKey: Check<VerifyModel> = {
     }
     return [...groups.values()].map(({ artifact, modules }) => {
       const first = modules[0] as ModuleFact;
-      const carries = `the kernel (${kernel.location}) carries ${keys}`;
+      const carries = `the kernel (${kernel.location}) carries ${keys}${onThisBoot(model)}`;
       if (modules.length === 1) {
         return findingOf(this, {
           artifact: artifact.file,

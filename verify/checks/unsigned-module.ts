@@ -1,5 +1,6 @@
 import { type Check, findingOf } from "../../src/report/check.js";
 import type { VerifyModel } from "../model.js";
+import { onThisBoot } from "./utils/enforcement.js";
 import { allModules } from "./utils/signatures.js";
 
 export const unsignedModule: Check<VerifyModel> = {
@@ -19,7 +20,7 @@ export const unsignedModule: Check<VerifyModel> = {
         findingOf(this, {
           artifact: artifact.file,
           path: module.location,
-          message: `${module.name} (${module.path} in ${module.layer}) carries no appended signature`,
+          message: `${module.name} (${module.path} in ${module.layer}) carries no appended signature${onThisBoot(model)}`,
         }),
       );
   },

@@ -92,7 +92,10 @@ async function* readArchive(input: StreamReader, file: string): AsyncGenerator<C
     if (namesize < 1 || namesize > MAX_NAME) {
       throw new FormatError(file, at + 94, "cpio namesize", `1 to ${MAX_NAME}`, String(namesize));
     }
-    const nameBytes = (await input.readExact(namesize, "cpio name")) as Uint8Array;
+    const nameBytes = await input.readExact(namesize, "cpio name");
+    if (nameBytes === undefined) {
+      throw new FormatError(file, at + HEADER, "cpio name", `${namesize} bytes`, "end of input");
+    }
     if (nameBytes[namesize - 1] !== 0) throw new FormatError(file, at + HEADER, "cpio name", "a NUL-terminated name");
     const name = new TextDecoder().decode(nameBytes.subarray(0, namesize - 1));
     await input.skip(align4(HEADER + namesize) - HEADER - namesize, "cpio name padding");
@@ -118,7 +121,11 @@ async function* readArchive(input: StreamReader, file: string): AsyncGenerator<C
     let linkTarget: string | undefined;
     if (type === "symlink") {
       if (size > MAX_NAME) throw new FormatError(file, dataOffset, "cpio symlink target", `at most ${MAX_NAME} bytes`);
-      linkTarget = new TextDecoder().decode((await input.readExact(size, "cpio symlink target")) ?? new Uint8Array(0));
+      const target = size === 0 ? new Uint8Array(0) : await input.readExact(size, "cpio symlink target");
+      if (target === undefined) {
+        throw new FormatError(file, dataOffset, "cpio symlink target", `${size} bytes`, "end of input");
+      }
+      linkTarget = new TextDecoder().decode(target);
     }
     const entry: CpioEntry = {
       format: magic === "070701" ? "newc" : "crc",

@@ -3,7 +3,7 @@
  * the markers `IKCFG_ST` and `IKCFG_ED`, in the decompressed image.
  */
 import { FormatError } from "../../io/errors.js";
-import { decompressBuffer } from "../compress/index.js";
+import { decompressBuffer } from "../compress/decompress.js";
 
 const START = "IKCFG_ST";
 const END = "IKCFG_ED";

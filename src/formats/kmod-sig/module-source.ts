@@ -1,5 +1,6 @@
 import { BufferSource, type ByteSource } from "../../io/source.js";
-import { decompressBuffer, sniff } from "../compress/index.js";
+import { decompressBuffer } from "../compress/decompress.js";
+import { sniff } from "../compress/magic.js";
 
 /** Modules are at most a few hundred MiB uncompressed; a larger one is a bomb. */
 const MAX_MODULE = 1 << 30;

@@ -1,5 +1,6 @@
 import { type ByteSource, streamSource } from "../../io/source.js";
-import { type Compression, decompressStream, sniff } from "../compress/index.js";
+import { decompressStream } from "../compress/decompress.js";
+import { type Compression, sniff } from "../compress/magic.js";
 import { BLOCK, parseHeader } from "../tar/header.js";
 import { DigestCheck, type Expected } from "./digest.js";
 

@@ -4,7 +4,7 @@ import { clampPath } from "../../io/path.js";
 import { type FileSource, SliceSource } from "../../io/source.js";
 import { MAX_SYMLINKS } from "../../io/symlink.js";
 import type { TarEntry } from "../tar/entry.js";
-import { indexTar } from "../tar/index.js";
+import { indexTar } from "../tar/walk.js";
 import { checkDigest, parseDigest } from "./digest.js";
 
 /** Manifests, indexes and configs are small; a larger one is refused before it is read. */

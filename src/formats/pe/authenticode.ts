@@ -6,8 +6,8 @@
 import { createHash, createVerify } from "node:crypto";
 import { FormatError } from "../../io/errors.js";
 import { type ByteSource, SliceSource, streamSource } from "../../io/source.js";
-import { bytesEqual, child, colonHex, type Der, oid, parseDer, TAG, unsignedInteger } from "../der/index.js";
-import { type Certificate, parseCertificate } from "../x509/index.js";
+import { bytesEqual, child, colonHex, type Der, oid, parseDer, TAG, unsignedInteger } from "../der/parse.js";
+import { type Certificate, parseCertificate } from "../x509/certificate.js";
 import type { PeHeader } from "./header.js";
 
 export interface AuthenticodeSignature {

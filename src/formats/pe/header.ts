@@ -76,7 +76,11 @@ export async function readPeHeader(src: ByteSource): Promise<PeHeader> {
     throw new FormatError(src.name, optAt, "optional header", `at least ${layout.directories} bytes`, `${optSize}`);
   }
   const sizeOfHeaders = ov.getUint32(SIZE_OF_HEADERS, true);
-  const directories = Math.min(ov.getUint32(layout.directoryCount, true), (optSize - layout.directories) / 8);
+  // Whole directories only: an optional header ending inside one does not have it.
+  const directories = Math.min(
+    ov.getUint32(layout.directoryCount, true),
+    Math.floor((optSize - layout.directories) / 8),
+  );
   let certificateDirAt: number | undefined;
   let certificates: PeHeader["certificates"];
   if (directories > CERTIFICATE_DIRECTORY) {

@@ -1,5 +1,7 @@
 import { FormatError, LimitError } from "../../io/errors.js";
-import { type Compression, decompressBlock, loadNativeZstd } from "../compress/index.js";
+import { decompressBlock } from "../compress/decompress.js";
+import type { Compression } from "../compress/magic.js";
+import { loadNativeZstd } from "../compress/zstd.js";
 import type { CompressorName } from "./format.js";
 
 /** Decodes one stored block into at most `maxSize` bytes; errors name the block's position and structure. */

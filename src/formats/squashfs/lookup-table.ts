@@ -2,8 +2,7 @@ import { FormatError } from "../../io/errors.js";
 import type { ByteSource } from "../../io/source.js";
 import type { BlockEncoder } from "./encode.js";
 import { METADATA_SIZE, TABLE_INDEX_ENTRY_SIZE, tableIndexCount } from "./format.js";
-import type { MetadataCache } from "./metadata.js";
-import { MetadataWriter } from "./metadata-writer.js";
+import { type MetadataCache, MetadataWriter } from "./metadata.js";
 
 /**
  * A lookup table (ids, fragments, export, xattr ids): fixed-size entries packed in metadata blocks, found

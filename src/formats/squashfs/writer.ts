@@ -22,7 +22,7 @@ import { encodeFragmentEntries } from "./fragment.js";
 import { encodeIdEntries } from "./id.js";
 import { encodeDirInode, encodeInode, type InodeCommon } from "./inode.js";
 import { encodeLookupTable } from "./lookup-table.js";
-import { MetadataWriter } from "./metadata-writer.js";
+import { MetadataWriter } from "./metadata.js";
 import { encodeCompressorOptions, encodeSuperblock } from "./superblock.js";
 import { DataWriter, type FileData, type WriteAt } from "./write-data.js";
 import {

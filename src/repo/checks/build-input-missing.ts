@@ -1,6 +1,6 @@
 import type { Check } from "../../report/check.js";
 import { findingOf } from "../../report/check.js";
-import { globMatch } from "../installs.js";
+import { globMatch } from "../build/paths.js";
 import type { RepoModel } from "../model.js";
 import { at } from "./utils/finding.js";
 import { selected } from "./utils/selection.js";

@@ -2,6 +2,7 @@ import type { Check } from "../../report/check.js";
 import type { RepoModel } from "../model.js";
 import { buildInputMissing } from "./build-input-missing.js";
 import { directoryShadowed } from "./directory-shadowed.js";
+import { imageLayout } from "./image-layout.js";
 import { installPathNotAllowed } from "./install-path-not-allowed.js";
 import { linkerConfigShared } from "./linker-config-shared.js";
 import { manifestIgnoredKey } from "./manifest-ignored-key.js";
@@ -9,7 +10,9 @@ import { manifestRefusedByTalos } from "./manifest-refused-by-talos.js";
 import { manifestRefusedByValidator } from "./manifest-refused-by-validator.js";
 import { nameMismatch } from "./name-mismatch.js";
 import { notATarget } from "./not-a-target.js";
+import { notPublished } from "./not-published.js";
 import { readmeMissing } from "./readme-missing.js";
+import { serviceRefused } from "./service-refused.js";
 import { sharedModuleName } from "./shared-module-name.js";
 import { sharedPath } from "./shared-path.js";
 import { talosIncompatible } from "./talos-incompatible.js";
@@ -37,8 +40,11 @@ export const repoChecks: readonly Check<RepoModel>[] = [
   versionVariable,
   buildInputMissing,
   installPathNotAllowed,
+  imageLayout,
   readmeMissing,
   talosIncompatible,
   notATarget,
+  notPublished,
+  serviceRefused,
   talosUnknown,
 ];

@@ -1,6 +1,7 @@
 import type { Check } from "../../report/check.js";
 import { findingOf } from "../../report/check.js";
 import type { RepoModel } from "../model.js";
+import { builtBy } from "./utils/consumers.js";
 import { at } from "./utils/finding.js";
 import { selected } from "./utils/selection.js";
 
@@ -10,8 +11,8 @@ export const notATarget: Check<RepoModel> = {
   severity: "error",
   explain:
     "The Makefile that kres generates from .kres.yaml builds and pushes only the listed targets; an extension " +
-    "missing from the list passes review, is never built or published, and is absent from the release without " +
-    "any error.",
+    "missing from the list that no other package builds as a stage passes review, is never built or published, " +
+    "and is absent from the release without any error.",
   fix: "Add the package name to spec.targets (or an additionalTargets group) of the pkgfile.Build document in .kres.yaml and run kres.",
   run(model) {
     const kres = model.kres;
@@ -19,6 +20,8 @@ export const notATarget: Check<RepoModel> = {
     return selected(model).flatMap((ext) => {
       const name = ext.pkg.doc?.name;
       if (name === undefined || kres.names.has(name.value)) return [];
+      // Built as another package's stage: left out of the targets on purpose (TE5116 says so).
+      if (builtBy(model, ext).length > 0) return [];
       return [findingOf(this, at(ext.pkg.file, name.place, `${name.value} is not among the targets of ${kres.file}`))];
     });
   },

@@ -2,6 +2,7 @@ import type { Check } from "../../report/check.js";
 import { findingOf } from "../../report/check.js";
 import type { Install } from "../installs.js";
 import type { RepoModel } from "../model.js";
+import { acceptedBy } from "./utils/exceptions.js";
 import { at, plural } from "./utils/finding.js";
 import { isLinkerConfig } from "./utils/paths.js";
 import { conflicts, pointAt, type Shipped, where } from "./utils/shipped.js";
@@ -17,11 +18,21 @@ export const sharedPath: Check<RepoModel> = {
     "Talos stacks the extensions as overlay layers, and for a path shipped by two of them the one later in " +
     "extensions.yaml wins; the other's file is invisible on the node, and which one wins depends on how the " +
     "installer was composed, not on this repository.",
-  fix: "Ship each path from one extension (a shared stage that both copy from is the usual cause), or make the extensions mutually exclusive and say so in their READMEs.",
+  fix:
+    "Ship each path from one extension (a shared stage that both copy from is the usual cause); where sharing is " +
+    "meant, list the images and the path in hack/test/exceptions-<arch>.yaml, which upstream's duplicate check reads.",
   run(model) {
     const groups = new Map<string, { providers: Shipped[]; paths: string[] }>();
     for (const c of conflicts(model)) {
       if (isLinkerConfig(c.path) || isDepmodOutput(c.path)) continue;
+      if (
+        acceptedBy(
+          model,
+          c.path,
+          c.providers.map((p) => p.ext.name),
+        ) !== undefined
+      )
+        continue;
       if (pointAt(model, c.providers) === undefined) continue;
       const key = c.providers.map((p) => p.ext.dir).join("\0");
       const g = groups.get(key) ?? { providers: c.providers, paths: [] };

@@ -6,7 +6,8 @@
  * and the peak RSS as one line of JSON.
  */
 
-import { type Compression, decompressStream } from "../../../src/formats/compress/index.js";
+import { decompressStream } from "../../../src/formats/compress/decompress.js";
+import type { Compression } from "../../../src/formats/compress/magic.js";
 import { memberLength } from "../../../src/formats/initramfs/members.js";
 import { FormatError, LimitError } from "../../../src/io/errors.js";
 import { FileSource, streamSource } from "../../../src/io/source.js";

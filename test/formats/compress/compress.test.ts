@@ -4,15 +4,10 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Compression,
-  decompressBlock,
-  decompressBuffer,
-  decompressStream,
-  lz4Backend,
-  sniff,
-  zstdBackend,
-} from "../../../src/formats/compress/index.js";
+import { decompressBlock, decompressBuffer, decompressStream } from "../../../src/formats/compress/decompress.js";
+import { lz4Backend } from "../../../src/formats/compress/lz4.js";
+import { type Compression, sniff } from "../../../src/formats/compress/magic.js";
+import { zstdBackend } from "../../../src/formats/compress/zstd.js";
 import { FormatError, LimitError } from "../../../src/io/errors.js";
 
 let work: string;

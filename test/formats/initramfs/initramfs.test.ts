@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listInitramfs, readInitramfs, type Segment, splitInitramfs } from "../../../src/formats/initramfs/index.js";
+import { listInitramfs, readInitramfs, type Segment, splitInitramfs } from "../../../src/formats/initramfs/reader.js";
 import { BufferSource, FileSource } from "../../../src/io/source.js";
 import { gnuListing, ourListing } from "../cpio/listing.js";
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseKernelConfig } from "../../../src/formats/kernel/ikconfig.js";
-import { readKernelImage } from "../../../src/formats/kernel/index.js";
+import { readKernelImage } from "../../../src/formats/kernel/image.js";
 import { BufferSource } from "../../../src/io/source.js";
 import { moduleSignatureEnforcement } from "../../../src/talos/enforcement.js";
 

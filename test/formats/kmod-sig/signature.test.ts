@@ -3,7 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readKernelImage } from "../../../src/formats/kernel/index.js";
+import { readKernelImage } from "../../../src/formats/kernel/image.js";
+import { moduleSource } from "../../../src/formats/kmod-sig/module-source.js";
 import {
   MARKER,
   type ModinfoSignature,
@@ -12,9 +13,8 @@ import {
   namesCertificate,
   readModuleSignature,
   verifyModuleSignature,
-} from "../../../src/formats/kmod-sig/index.js";
-import { moduleSource } from "../../../src/formats/kmod-sig/module-source.js";
-import { type Certificate, parseCertificate } from "../../../src/formats/x509/index.js";
+} from "../../../src/formats/kmod-sig/signature.js";
+import { type Certificate, parseCertificate } from "../../../src/formats/x509/certificate.js";
 import { FormatError } from "../../../src/io/errors.js";
 import { BufferSource, FileSource } from "../../../src/io/source.js";
 

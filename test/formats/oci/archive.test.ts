@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Image, openImageArchive, parsePlatform } from "../../../src/formats/oci/archive.js";
 import { maxLayerOutput } from "../../../src/formats/oci/layer.js";
-import { walkTar } from "../../../src/formats/tar/index.js";
+import { walkTar } from "../../../src/formats/tar/walk.js";
 import { FormatError, LimitError } from "../../../src/io/errors.js";
 import { FileSource } from "../../../src/io/source.js";
 import {

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readKernelImage } from "../../../src/formats/kernel/index.js";
+import { readKernelImage } from "../../../src/formats/kernel/image.js";
 import { readAuthenticode, verifyAuthenticode } from "../../../src/formats/pe/authenticode.js";
 import { readPeHeader } from "../../../src/formats/pe/header.js";
 import { readUki } from "../../../src/formats/pe/uki.js";

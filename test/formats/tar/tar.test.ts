@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { modeString } from "../../../src/cli/inspect.js";
 import type { TarEntry } from "../../../src/formats/tar/entry.js";
 import { BLOCK } from "../../../src/formats/tar/header.js";
-import { walkTar } from "../../../src/formats/tar/index.js";
 import { UnsafePathError } from "../../../src/formats/tar/path.js";
 import { readTar } from "../../../src/formats/tar/reader.js";
+import { walkTar } from "../../../src/formats/tar/walk.js";
 import { FormatError } from "../../../src/io/errors.js";
 import { BufferSource, FileSource } from "../../../src/io/source.js";
 import {

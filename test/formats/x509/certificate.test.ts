@@ -2,8 +2,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readKernelImage } from "../../../src/formats/kernel/index.js";
-import { type Certificate, parseCertificate } from "../../../src/formats/x509/index.js";
+import { readKernelImage } from "../../../src/formats/kernel/image.js";
+import { type Certificate, parseCertificate } from "../../../src/formats/x509/certificate.js";
 import { FileSource } from "../../../src/io/source.js";
 
 const out = join(import.meta.dirname, "../../fixtures/out");

@@ -9,3 +9,6 @@ export function moduleName(path: string): string | undefined {
   const m = /^\/(?:usr\/)?lib\/modules\/.+\/([^/]+)\.ko(?:\.(?:xz|gz|zst))?$/.exec(path);
   return m ? (m[1] as string).replaceAll("-", "_") : undefined;
 }
+
+/** An extension service spec: machined loads every `.yaml` in /usr/local/etc/containers. */
+export const isServiceSpec = (path: string): boolean => /^\/usr\/local\/etc\/containers\/[^/]+\.yaml$/.test(path);

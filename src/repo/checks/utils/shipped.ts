@@ -32,8 +32,13 @@ const TYPE: Record<Install["kind"], EntryType | undefined> = {
   tree: undefined,
 };
 
+/**
+ * Paths shipped by more than one published extension. With a .kres.yaml only its targets count: the release
+ * (and upstream's duplicate check, which reads the release's image list) holds no other image.
+ */
 export function conflicts(model: RepoModel) {
-  const all = shipped(model);
+  const kres = model.kres;
+  const all = shipped(model).filter((s) => kres === undefined || kres.names.has(s.ext.name));
   const layers: OverlayLayer[] = all.map((s) => ({
     name: s.ext.dir,
     entries: [...s.entries.values()].flatMap((e) => {

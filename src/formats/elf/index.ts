@@ -1,0 +1,8 @@
+/** `talos-ext/formats/elf`: ELF files, a kernel module's .modinfo and vermagic, a library's dynamic section. */
+export { type Compiler, compilersOf, parseCompiler, readComments } from "./comment.js";
+export { type DynamicInfo, readDynamicInfo } from "./dynamic.js";
+export { ElfFile } from "./file.js";
+export { type ElfHeader, readElfHeader } from "./header.js";
+export { readInterp } from "./interp.js";
+export { type ModInfo, type ModInfoEntry, type ModParam, parseModinfo, readModinfo } from "./modinfo.js";
+export { vermagicMatchesRelease, vermagicRelease } from "./vermagic.js";
