@@ -4,29 +4,30 @@
  * other image's file system as one layer.
  *
  * Memory: the initramfs is read in place from its layer when the layer is stored uncompressed. A SquashFS
- * inside a compressed segment needs random access, so it is held while it is walked, one at a time, and
- * dropped once its facts are taken: the peak is the largest SquashFS, not the whole initramfs.
+ * inside a segment needs random access, so it is spilled to a temporary file while it is walked (./spill.ts):
+ * memory does not grow with it. Modules are judged once the reference kernel is read (./load.ts).
  */
 import { splitInitramfs } from "../src/formats/initramfs/reader.js";
 import { SquashFs } from "../src/formats/squashfs/reader.js";
-import type { Certificate } from "../src/formats/x509/certificate.js";
 import { readImageFile } from "../src/image/image-layers.js";
 import { segmentFiles } from "../src/image/initramfs-layer.js";
 import { squashfsLayer } from "../src/image/squashfs-layer.js";
 import { FormatError } from "../src/io/errors.js";
-import { BufferSource, type ByteSource } from "../src/io/source.js";
+import type { ByteSource } from "../src/io/source.js";
 import { chainPath } from "../src/report/finding.js";
 import { parseManifest } from "../src/talos/manifest.js";
 import { depmodFacts } from "./depmod.js";
 import { listedLayers } from "./extensions-yaml.js";
 import { collect, treeLayer } from "./layers.js";
 import type { ArtifactFact, ExtensionFact } from "./model.js";
+import type { ReadModule } from "./modules.js";
 import type { Opened } from "./open.js";
+import type { VerifyPool } from "./pool.js";
 import { type Counter, CountingSource } from "./progress.js";
 import { type LayerScan, renamed, scanLayer } from "./scan.js";
+import { spilled } from "./spill.js";
 
-/** Bounds for what is read whole: a SquashFS inside the initramfs, extensions.yaml. */
-const MAX_SQUASHFS = 2 * 2 ** 30;
+/** Bounds for what is read whole: extensions.yaml. */
 const MAX_LISTING = 1 << 20;
 /** The imager moves each extension's firmware out of its SquashFS into the initramfs (internal/pkg/extensions
  * Compress: quirks.FirmwarePath(), /usr/lib/firmware since the usr merge, /lib/firmware before). */
@@ -40,11 +41,7 @@ interface Layers {
 }
 
 /** The installer's initramfs: rootfs.sqsh and the extension layers listed in extensions.yaml, bottom to top. */
-async function initramfsLayers(
-  initramfs: ByteSource,
-  certs: readonly Certificate[] | undefined,
-  counter: Counter,
-): Promise<Layers> {
+async function initramfsLayers(initramfs: ByteSource, pool: VerifyPool, counter: Counter): Promise<Layers> {
   const name = initramfs.name;
   const src = new CountingSource(initramfs, counter);
   const scans = new Map<string, LayerScan>();
@@ -65,10 +62,11 @@ async function initramfsLayers(
         continue;
       }
       counter.at(location);
-      const bytes = await collect(body, entry.size, MAX_SQUASHFS, location);
-      const fs = await SquashFs.open(new BufferSource(location, bytes));
       const kind = member === "rootfs.sqsh" ? "squashfs" : "extension";
-      scans.set(member, await scanLayer(member, squashfsLayer(fs, member, kind, location), certs));
+      const scan = await spilled(body, entry.size, location, async (sqsh) =>
+        scanLayer(member, squashfsLayer(await SquashFs.open(sqsh), member, kind, location), pool),
+      );
+      scans.set(member, scan);
     }
   }
   const layers: LayerScan[] = [];
@@ -93,11 +91,7 @@ async function initramfsLayers(
 }
 
 /** An extension image: its rootfs/ as the one layer, named by its manifest. */
-async function extensionImageLayers(
-  opened: Opened,
-  certs: readonly Certificate[] | undefined,
-  counter: Counter,
-): Promise<Layers> {
+async function extensionImageLayers(opened: Opened, pool: VerifyPool, counter: Counter): Promise<Layers> {
   const { input, image, tree } = opened;
   const manifestFile = chainPath(input.file, "/manifest.yaml");
   const text = new TextDecoder().decode(await readImageFile(image, tree, "/manifest.yaml", MAX_LISTING));
@@ -105,7 +99,7 @@ async function extensionImageLayers(
   const layer = await scanLayer(
     manifest?.metadata.name || input.file,
     treeLayer(tree, "/rootfs", "extension", input.file, counter),
-    certs,
+    pool,
   );
   const extension = {
     location: layer.location,
@@ -118,28 +112,26 @@ async function extensionImageLayers(
   return { layers: [layer], extensions: [extension] };
 }
 
-export async function artifactFacts(
-  opened: Opened,
-  certs: readonly Certificate[] | undefined,
-  counter: Counter,
-): Promise<ArtifactFact> {
+/** An artifact's facts, its modules read but not judged, and its kernel still being read. */
+export type ReadArtifact = Omit<ArtifactFact, "modules" | "kernel"> & { readonly modules: readonly ReadModule[] };
+
+export async function artifactFacts(opened: Opened, pool: VerifyPool, counter: Counter): Promise<ReadArtifact> {
   const { input, image, tree } = opened;
   counter.at(input.file);
   const { initramfs } = opened;
   let read: Layers;
-  if (initramfs) read = await initramfsLayers(initramfs, certs, counter);
-  else if (tree.get("/manifest.yaml") && tree.get("/rootfs")) read = await extensionImageLayers(opened, certs, counter);
+  if (initramfs) read = await initramfsLayers(initramfs, pool, counter);
+  else if (tree.get("/manifest.yaml") && tree.get("/rootfs")) read = await extensionImageLayers(opened, pool, counter);
   else {
     // Any other image: its flattened file system, read as one image layer.
     const layer = treeLayer(tree, "", "image-layer", input.file, counter);
-    read = { layers: [await scanLayer("image", layer, certs)], extensions: [] };
+    read = { layers: [await scanLayer("image", layer, pool)], extensions: [] };
   }
   const { layers, extensions, firmware } = read;
   return {
     role: input.role,
     file: input.file,
     ...(image.talosVersion ? { talosVersion: image.talosVersion } : {}),
-    ...(opened.kernel ? { kernel: opened.kernel } : {}),
     ...(opened.boot ? { boot: opened.boot } : {}),
     modules: layers.flatMap((l) => l.modules),
     firmware: firmware ?? [],
@@ -152,6 +144,7 @@ export async function artifactFacts(
     services: layers.flatMap((l) => l.services),
     objects: layers.flatMap((l) => l.objects),
     pathFiles: layers.flatMap((l) => l.pathFiles),
+    faults: layers.flatMap((l) => l.faults),
     ...depmodFacts(layers),
   };
 }

@@ -1,13 +1,18 @@
 /**
  * Reads one to five artifacts into the verify model: each input is opened (./open.ts), the reference kernel
- * chosen, and each artifact's layers read into facts (./collect.ts). Nothing is written to disk.
+ * chosen, and each artifact's layers read into facts (./collect.ts); then modules are judged against the
+ * reference kernel's certificates. The CPU work runs on one pool of worker threads for the run (./pool.ts); the
+ * kernels are decoded there while the layers are read. Nothing is written to disk but the spill of a SquashFS
+ * inside a compressed initramfs segment (./spill.ts), removed once it is read.
  */
 import { stat } from "node:fs/promises";
 import { DEFAULT_PLATFORM, type Platform } from "../src/formats/oci/archive.js";
-import { artifactFacts } from "./collect.js";
+import { artifactFacts, type ReadArtifact } from "./collect.js";
 import type { ArtifactFact, VerifyModel } from "./model.js";
 import { ROLES } from "./model.js";
+import { judgeModules } from "./modules.js";
 import { type ArtifactInput, type Opened, openArtifact } from "./open.js";
+import { VerifyPool } from "./pool.js";
 import { type Progress, Tally } from "./progress.js";
 
 export type { ArtifactInput } from "./open.js";
@@ -29,19 +34,36 @@ export async function loadModel(
   }
   const tally = new Tally(sizes, progress);
   const opened: Opened[] = [];
+  const pool = new VerifyPool();
   try {
-    for (const [i, input] of sorted.entries()) opened.push(await openArtifact(input, platform, tally.input(i)));
-    const withKernel = opened.filter((o) => o.kernel !== undefined);
-    const ref = withKernel.find((o) => o.input.role === "installer") ?? withKernel[0];
-    const artifacts: ArtifactFact[] = [];
+    for (const [i, input] of sorted.entries()) opened.push(await openArtifact(input, platform, pool, tally.input(i)));
+    const read: ReadArtifact[] = [];
     for (const [i, o] of opened.entries()) {
       const counter = tally.input(i);
-      artifacts.push(await artifactFacts(o, ref?.certificates, counter));
+      read.push(await artifactFacts(o, pool, counter));
       counter.finish();
     }
-    return { artifacts, ...(ref?.kernel ? { kernel: ref.kernel } : {}) };
+    const kernels = await Promise.all(opened.map((o) => o.kernel));
+    const withKernel = opened.flatMap((o, i) => (kernels[i] ? [{ role: o.input.role, read: kernels[i] }] : []));
+    const ref = (withKernel.find((k) => k.role === "installer") ?? withKernel[0])?.read;
+    const artifacts: ArtifactFact[] = [];
+    for (const [i, { modules, ...a }] of read.entries()) {
+      const kernel = kernels[i]?.kernel;
+      const { role, file, talosVersion, boot, ...rest } = a;
+      artifacts.push({
+        role,
+        file,
+        ...(talosVersion ? { talosVersion } : {}),
+        ...(kernel ? { kernel } : {}),
+        ...(boot ? { boot } : {}),
+        modules: await judgeModules(modules, ref?.certificates, (checks) => pool.signatures(checks)),
+        ...rest,
+      });
+    }
+    return { artifacts, ...(ref ? { kernel: ref.kernel } : {}) };
   } finally {
     progress?.end();
+    await pool.close();
     for (const o of opened) await o.image.close();
   }
 }

@@ -117,6 +117,22 @@ export interface ModuleFact {
   readonly trust: Trust;
 }
 
+/**
+ * A file of a readable artifact that its reader refused (src/io/errors.ts): where the fault is, and what was
+ * expected there. The other files are read on.
+ */
+export interface FileFault {
+  readonly location: string;
+  readonly layer: string;
+  readonly path: string;
+  /** The input the reader named: the file, or a part of it (its payload, a SquashFS image). */
+  readonly file: string;
+  readonly offset: number;
+  readonly structure: string;
+  readonly expected: string;
+  readonly found?: string;
+}
+
 /** An extension as `extensions.yaml` lists it, or an extension image's own manifest. */
 export interface ExtensionFact {
   /** Where its rootfs is, as module locations start: the SquashFS in the initramfs, or the extension image. */
@@ -197,6 +213,8 @@ export interface ArtifactFact {
   readonly modulesDep?: ModulesDepFact;
   /** The winning modules.alias of the overlay. */
   readonly modulesAlias?: ModulesAliasFact;
+  /** Files that could not be read, in path order per layer. */
+  readonly faults: readonly FileFault[];
 }
 
 export interface VerifyModel {

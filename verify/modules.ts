@@ -1,54 +1,71 @@
-/** A kernel module's facts: its .modinfo, and its appended signature judged against the kernel's certificates. */
+/**
+ * A kernel module's facts: its .modinfo, and its appended signature judged against the kernel's certificates.
+ * Reading (on a worker thread) hashes what was signed; judging waits for the reference kernel's certificates,
+ * which are decoded meanwhile, and needs only that digest and the signature.
+ */
 import { compilersOf, readComments } from "../src/formats/elf/comment.js";
 import { ElfFile } from "../src/formats/elf/file.js";
 import { readModinfo } from "../src/formats/elf/modinfo.js";
 import { readModVersions } from "../src/formats/elf/versions.js";
 import { moduleSource } from "../src/formats/kmod-sig/module-source.js";
 import {
+  type ModuleSignature,
   modinfoSignature,
   namesCertificate,
   readModuleSignature,
+  rsaSignature,
+  signedDigest,
+  verifyModuleDigest,
   verifyModuleSignature,
 } from "../src/formats/kmod-sig/signature.js";
 import type { Certificate } from "../src/formats/x509/certificate.js";
-import { BufferSource, type ByteSource } from "../src/io/source.js";
-import { certFact, type ModuleFact, type Trust } from "./model.js";
+import { BufferSource } from "../src/io/source.js";
+import { ownBuffer } from "../src/io/worker-pool.js";
+import { certFact, type ModuleFact } from "./model.js";
 
 export const MODULE = /\.ko(\.(xz|zst|gz))?$/;
 
-async function trustOf(
-  src: ByteSource,
-  certs: readonly Certificate[] | undefined,
-): Promise<{ trust: Trust; sig?: ModuleFact["signature"] }> {
-  const sig = await readModuleSignature(src);
-  if (sig === undefined) return { trust: { kind: "unsigned" } };
-  const shown = modinfoSignature(sig);
-  const fact = shown
-    ? { signer: shown.signer, sigKey: shown.sig_key, hashAlgo: shown.sig_hashalgo }
-    : // modinfo prints nothing for a `sign-file -k` signature: its key id names the signer instead.
-      { signer: sig.signerId.kind === "skid" ? `key ${sig.signerId.skid}` : "", sigKey: "", hashAlgo: sig.hashAlgo };
-  if (certs === undefined) return { trust: { kind: "no-kernel" }, sig: fact };
-  const cert = certs.find((c) => namesCertificate(sig, c));
-  if (cert === undefined) return { trust: { kind: "unknown-key" }, sig: fact };
-  const ok = await verifyModuleSignature(src, sig, cert);
-  return {
-    trust: ok ? { kind: "trusted", cert: certFact(cert) } : { kind: "bad-signature", cert: certFact(cert) },
-    sig: fact,
-  };
+/** Where a module is: its location, layer and path in it. */
+export interface ModuleAt {
+  readonly location: string;
+  readonly layer: string;
+  readonly layerLocation: string;
+  readonly path: string;
 }
 
-/** The module at `path` of a layer; `certs` are the reference kernel's, undefined without one. */
-export async function moduleFact(
-  bytes: Uint8Array,
-  at: { readonly location: string; readonly layer: string; readonly layerLocation: string; readonly path: string },
-  certs: readonly Certificate[] | undefined,
-): Promise<ModuleFact> {
+/** A module read, not yet judged: the signature and the digest of what it signs. */
+export type ReadModule = Omit<ModuleFact, "trust"> & {
+  readonly signed?: {
+    readonly sig: ModuleSignature;
+    readonly digest: Uint8Array;
+    /** The signed bytes, kept only for a signature that is not RSA (Node checks those over the content). */
+    readonly content?: Uint8Array;
+  };
+};
+
+/** `sig` with buffers of its own: its fields are views of the module, which would travel back whole. */
+function own(sig: ModuleSignature): ModuleSignature {
+  const id = sig.signerId;
+  const signerId = id.kind === "issuer-serial" ? { ...id, issuerDer: ownBuffer(id.issuerDer) } : id;
+  return { ...sig, signerId, signature: ownBuffer(sig.signature) };
+}
+
+/** The module at `at`, from its file's bytes. */
+export async function readModule(bytes: Uint8Array, at: ModuleAt): Promise<ReadModule> {
   const src = await moduleSource(new BufferSource(at.location, bytes));
   const info = await readModinfo(src);
   const elf = await ElfFile.open(src);
   const comments = await readComments(elf);
   const versions = info.intree ? [] : await readModVersions(elf);
-  const { trust, sig } = await trustOf(src, certs);
+  const sig = await readModuleSignature(src);
+  const shown = sig && modinfoSignature(sig);
+  const signature = sig && {
+    ...(shown
+      ? { signer: shown.signer, sigKey: shown.sig_key, hashAlgo: shown.sig_hashalgo }
+      : // modinfo prints nothing for a `sign-file -k` signature: its key id names the signer instead.
+        { signer: sig.signerId.kind === "skid" ? `key ${sig.signerId.skid}` : "", sigKey: "", hashAlgo: sig.hashAlgo }),
+  };
+  const content = sig && !rsaSignature(sig) ? await src.read(0, sig.signedLength, "signed content") : undefined;
   return {
     ...at,
     name: info.name ?? at.path.replace(/^.*\//, "").replace(MODULE, ""),
@@ -61,7 +78,56 @@ export async function moduleFact(
     intree: info.intree,
     compilers: compilersOf(comments).map((c) => c.text),
     versions,
-    ...(sig ? { signature: sig } : {}),
-    trust,
+    ...(signature ? { signature } : {}),
+    ...(sig
+      ? {
+          signed: {
+            sig: own(sig),
+            digest: ownBuffer(await signedDigest(src, sig)),
+            ...(content ? { content: ownBuffer(content) } : {}),
+          },
+        }
+      : {}),
   };
+}
+
+/** The signature checks a batch of modules needs: each signed one against the certificate it names. */
+export interface SignatureCheck {
+  readonly sig: ModuleSignature;
+  readonly digest: Uint8Array;
+  readonly content?: Uint8Array;
+  readonly cert: Certificate;
+}
+
+/** Whether the kernel would accept the signature `check` describes. */
+export async function checkSignature({ sig, digest, content, cert }: SignatureCheck): Promise<boolean> {
+  if (content === undefined) return verifyModuleDigest(sig, digest, cert);
+  return verifyModuleSignature(new BufferSource("module", content), sig, cert);
+}
+
+/**
+ * The modules judged against `certs` (undefined without a reference kernel); `verify` runs the signature
+ * checks (on the pool), in the order given.
+ */
+export async function judgeModules(
+  modules: readonly ReadModule[],
+  certs: readonly Certificate[] | undefined,
+  verify: (checks: readonly SignatureCheck[]) => Promise<readonly boolean[]>,
+): Promise<ModuleFact[]> {
+  const named = modules.map(({ signed }) => (signed ? certs?.find((c) => namesCertificate(signed.sig, c)) : undefined));
+  const checks: SignatureCheck[] = [];
+  for (const [i, m] of modules.entries()) {
+    const cert = named[i];
+    if (m.signed && cert) checks.push({ ...m.signed, cert });
+  }
+  const verdicts = await verify(checks);
+  let next = 0;
+  return modules.map(({ signed, ...m }, i) => {
+    const cert = named[i];
+    if (signed === undefined) return { ...m, trust: { kind: "unsigned" } };
+    if (certs === undefined) return { ...m, trust: { kind: "no-kernel" } };
+    if (cert === undefined) return { ...m, trust: { kind: "unknown-key" } };
+    const ok = verdicts[next++] as boolean;
+    return { ...m, trust: { kind: ok ? "trusted" : "bad-signature", cert: certFact(cert) } };
+  });
 }

@@ -3,31 +3,23 @@
  * kernel image (`vmlinuz`, with `initramfs.xz` beside it) or, in the secure-boot layout of Talos >= 1.10, a UKI
  * (`vmlinuz.efi`, whose .linux and .initrd sections are read exactly as those files) and `systemd-boot.efi`.
  */
-import { createHash } from "node:crypto";
-import { readKernelImage } from "../src/formats/kernel/image.js";
 import { type Image, openImageArchive, type Platform } from "../src/formats/oci/archive.js";
 import { readAuthenticode, verifyAuthenticode } from "../src/formats/pe/authenticode.js";
 import { readPeHeader } from "../src/formats/pe/header.js";
 import { readUki } from "../src/formats/pe/uki.js";
-import type { Certificate } from "../src/formats/x509/certificate.js";
 import { flattenImage, imageFileSource } from "../src/image/image-layers.js";
 import type { FsTree } from "../src/image/tree.js";
-import { BufferSource, type ByteSource, SliceSource } from "../src/io/source.js";
+import { type ByteSource, SliceSource } from "../src/io/source.js";
 import { chainPath } from "../src/report/finding.js";
-import { moduleSignatureEnforcement, talosDefaultArgs } from "../src/talos/enforcement.js";
+import { talosDefaultArgs } from "../src/talos/enforcement.js";
+import type { BootCommandLine, ReadKernel } from "./kernel.js";
 import { MAX_FILE } from "./layers.js";
 
 /** An initramfs in a compressed layer is read whole to be split; Talos' are tens of MiB. */
 const MAX_INITRAMFS = 2 * 2 ** 30;
 
-import {
-  type BootFact,
-  type BootSignatureFact,
-  certFact,
-  type KernelFact,
-  type PeAssetFact,
-  type Role,
-} from "./model.js";
+import type { BootFact, BootSignatureFact, PeAssetFact, Role } from "./model.js";
+import type { VerifyPool } from "./pool.js";
 import type { Counter } from "./progress.js";
 
 export interface ArtifactInput {
@@ -39,15 +31,13 @@ export interface Opened {
   readonly input: ArtifactInput;
   readonly image: Image;
   readonly tree: FsTree;
-  readonly kernel?: KernelFact;
-  /** The kernel's certificates, with their keys, to verify module signatures with. */
-  readonly certificates?: readonly Certificate[];
+  /** Its kernel, read on the pool while the layers are: the reference kernel's certificates judge modules. */
+  readonly kernel?: Promise<ReadKernel>;
   readonly boot?: BootFact;
   /** The initramfs to read the layers from: the UKI's .initrd, or the installer's initramfs.xz. */
   readonly initramfs?: ByteSource;
 }
 
-const sha256 = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 const BOOT_DIR = /^\/(usr\/install\/[^/]+|boot)\//;
 const find = (tree: FsTree, name: RegExp) =>
   [...tree.walk()].find((e) => e.type === "file" && BOOT_DIR.test(e.path) && name.test(e.path.replace(BOOT_DIR, "")));
@@ -71,33 +61,18 @@ async function peAsset(opened: Pick<Opened, "image" | "tree" | "input">, path: s
   return { src, asset };
 }
 
-interface BootCommandLine {
-  readonly cmdline?: string;
-  readonly cmdlineOrigin?: string;
-  readonly secureBoot: boolean;
-}
-
-async function kernelFact(src: ByteSource, boot: BootCommandLine) {
-  const bytes = await src.read(0, src.size, "kernel image");
-  const k = await readKernelImage(new BufferSource(src.name, bytes));
-  const compiler = k.config?.get("CONFIG_CC_VERSION_TEXT");
-  const { exportCrcs } = k;
-  const kernel: KernelFact = {
-    location: src.name,
-    release: k.release,
-    certs: k.certificates.map(certFact),
-    digest: sha256(bytes),
-    ...(compiler ? { compiler } : {}),
-    ...(exportCrcs ? { exportCrcs } : {}),
-    enforcement: moduleSignatureEnforcement({ ...(k.config ? { config: k.config } : {}), ...boot }),
-  };
-  return { kernel, certificates: k.certificates };
+/** The kernel at `src`, read on the pool; the caller goes on meanwhile, and awaits it when it needs it. */
+function kernelFact(pool: VerifyPool, src: ByteSource, boot: BootCommandLine) {
+  const kernel = src.read(0, src.size, "kernel image").then((b) => pool.kernel(b, src.name, boot));
+  kernel.catch(() => undefined); // awaited by the loader, or dropped when another input fails first
+  return kernel;
 }
 
 /** The secure-boot layout: the kernel, initramfs and command line inside one UKI, systemd-boot beside it. */
 async function openUki(
   base: Pick<Opened, "input" | "image" | "tree">,
   path: string,
+  pool: VerifyPool,
   counter: Counter,
 ): Promise<Opened> {
   const { src, asset } = await peAsset(base, path);
@@ -106,7 +81,7 @@ async function openUki(
   const bootloader = sdboot === undefined ? undefined : (await peAsset(base, sdboot.path)).asset;
   counter.read(uki.linux.size + (bootloader?.size ?? 0));
   const cmdline = uki.text.get(".cmdline");
-  const { kernel, certificates } = await kernelFact(uki.linux, {
+  const kernel = kernelFact(pool, uki.linux, {
     ...(cmdline !== undefined ? { cmdline } : {}),
     secureBoot: asset.signatures.length > 0,
   });
@@ -123,16 +98,21 @@ async function openUki(
     },
     ...(bootloader ? { bootloader } : {}),
   };
-  return { ...base, kernel, certificates, boot, ...(uki.initrd ? { initramfs: uki.initrd } : {}) };
+  return { ...base, kernel, boot, ...(uki.initrd ? { initramfs: uki.initrd } : {}) };
 }
 
-export async function openArtifact(input: ArtifactInput, platform: Platform, counter: Counter): Promise<Opened> {
+export async function openArtifact(
+  input: ArtifactInput,
+  platform: Platform,
+  pool: VerifyPool,
+  counter: Counter,
+): Promise<Opened> {
   counter.at(input.file);
   const image = await openImageArchive(input.file, platform);
   const tree = await flattenImage(image);
   const base = { input, image, tree };
   const efi = find(tree, /^vmlinuz\.efi$/);
-  if (efi !== undefined) return openUki(base, efi.path, counter);
+  if (efi !== undefined) return openUki(base, efi.path, pool, counter);
   const initrd = [...tree.walk()].find(
     (e) => e.type === "file" && /^\/usr\/install\/[^/]+\/initramfs\.xz$/.test(e.path),
   );
@@ -150,7 +130,8 @@ export async function openArtifact(input: ArtifactInput, platform: Platform, cou
   // A classic installer's command line is written at install time: Talos' defaults for its release.
   const version = image.talosVersion;
   const src = new SliceSource(inPlace, 0, inPlace.size, chainPath(input.file, vmlinuz.path));
-  const { kernel, certificates } = await kernelFact(
+  const kernel = kernelFact(
+    pool,
     src,
     version === undefined
       ? { secureBoot: false }
@@ -163,7 +144,6 @@ export async function openArtifact(input: ArtifactInput, platform: Platform, cou
   return {
     ...withInitramfs,
     kernel,
-    certificates,
     ...(initramfs ? { boot: { layout: "grub", assetsSize: src.size + initramfs.size } } : {}),
   };
 }

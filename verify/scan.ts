@@ -1,10 +1,12 @@
 /**
  * The walk of one layer: its entries, and the facts of the files the checks judge (modules, modprobe.d files,
  * ld.so.cache files, libraries, depmod indexes), each file read once, in whatever order reads the layer fastest.
+ * Modules are decoded, parsed and hashed on the pool, a bounded number at a time; facts are sorted by path, so
+ * they do not depend on the number of threads. A file that cannot be read is a fault, and the walk goes on.
  */
 import { readLdCache } from "../src/formats/ldcache/read.js";
-import type { Certificate } from "../src/formats/x509/certificate.js";
 import type { Entry, Layer } from "../src/image/layer.js";
+import { FormatError, LimitError } from "../src/io/errors.js";
 import { BufferSource } from "../src/io/source.js";
 import { chainPath } from "../src/report/finding.js";
 import { type LayerObject, readLayerObject } from "../src/talos/loader/object.js";
@@ -12,9 +14,10 @@ import type { LayerText } from "../src/talos/loader/world.js";
 import type { LayerCache, LayerLibrary } from "../src/talos/overlay.js";
 import { DEPMOD_INDEX, type DepmodIndex } from "./depmod.js";
 import { collect, MAX_FILE } from "./layers.js";
-import type { ModprobeFact, ModuleFact, ServiceFact } from "./model.js";
-import { MODULE, moduleFact } from "./modules.js";
+import type { FileFault, ModprobeFact, ServiceFact } from "./model.js";
+import { MODULE, type ReadModule } from "./modules.js";
 import { MUSL_PATH, mayBeObject } from "./objects.js";
+import type { VerifyPool } from "./pool.js";
 
 const MODPROBE = /^\/(usr\/local\/lib|usr\/lib|lib|etc)\/modprobe\.d\/[^/]+\.conf$/;
 const LIBRARY = /\/lib[^/]*\.so(\.[0-9.]+)?$/;
@@ -27,7 +30,8 @@ export interface LayerScan {
   readonly location: string;
   /** Every entry but the root, which is where the layer is mounted rather than something it ships. */
   readonly entries: readonly Entry[];
-  readonly modules: readonly ModuleFact[];
+  /** Read, to be judged once the reference kernel is read. */
+  readonly modules: readonly ReadModule[];
   readonly modprobe: readonly ModprobeFact[];
   readonly caches: readonly LayerCache[];
   readonly libraries: readonly LayerLibrary[];
@@ -35,6 +39,26 @@ export interface LayerScan {
   readonly services: readonly ServiceFact[];
   readonly objects: readonly LayerObject[];
   readonly pathFiles: readonly LayerText[];
+  readonly faults: readonly FileFault[];
+}
+
+/** A file of the layer being read. */
+type At = { readonly location: string; readonly layer: string; readonly path: string };
+
+/** Modules in flight on the pool at once: enough to keep every thread fed, few enough to bound memory. */
+const IN_FLIGHT = 32;
+
+/** A file's reader error as a fault of the file; any other error is a bug, and thrown on. */
+function faultOf(err: unknown, at: At): FileFault {
+  if (err instanceof FormatError) {
+    const { file, offset, structure, expected, found } = err;
+    return { ...at, file, offset, structure, expected, ...(found !== undefined ? { found } : {}) };
+  }
+  if (err instanceof LimitError) {
+    const { file, offset, what, limit, requested } = err;
+    return { ...at, file, offset, structure: what, expected: `at most ${limit} bytes`, found: `${requested} bytes` };
+  }
+  throw err;
 }
 
 const wanted = (p: string) =>
@@ -49,15 +73,11 @@ const wanted = (p: string) =>
 // Facts in path order, whatever order the layer was read in.
 const byPath = <T extends { path: string }>(a: T, b: T) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
-/** Reads `layer` as the layer `name`; `certs` are the reference kernel's, undefined without one. */
-export async function scanLayer(
-  name: string,
-  layer: Layer,
-  certs: readonly Certificate[] | undefined,
-): Promise<LayerScan> {
+/** Reads `layer` as the layer `name`. */
+export async function scanLayer(name: string, layer: Layer, pool: VerifyPool): Promise<LayerScan> {
   const entries: Entry[] = [];
   for await (const e of layer.entries()) if (e.path !== "/") entries.push(e);
-  const modules: ModuleFact[] = [];
+  const modules: ReadModule[] = [];
   const modprobe: ModprobeFact[] = [];
   const caches: LayerCache[] = [];
   const libraries: LayerLibrary[] = [];
@@ -65,18 +85,50 @@ export async function scanLayer(
   const services: ServiceFact[] = [];
   const objects: LayerObject[] = [];
   const pathFiles: LayerText[] = [];
+  const faults: FileFault[] = [];
   const text = new TextDecoder();
   const files = entries.filter((e) => e.type === "file" && (wanted(e.path) || mayBeObject(e, layer.kind)));
-  for await (const { entry, body } of layer.contents(files)) {
+  const inFlight = new Set<Promise<void>>();
+  const track = (read: Promise<ReadModule>, at: At) => {
+    const done: Promise<void> = read
+      .then(
+        (m) => void modules.push(m),
+        (err: unknown) => void faults.push(faultOf(err, at)),
+      )
+      .finally(() => inFlight.delete(done));
+    inFlight.add(done);
+  };
+  for await (const { entry, body, stored } of layer.contents(files)) {
     const path = entry.path;
     const location = chainPath(layer.description, path);
-    const bytes = await collect(body, entry.size, MAX_FILE, location);
+    const at = { location, layer: name, path };
+    try {
+      if (MODULE.test(path)) {
+        const where = { ...at, layerLocation: layer.description };
+        // Its blocks are read here, in the layer's order; decoding them is the worker's.
+        if (stored) track(pool.storedModule(where, await stored()), at);
+        else track(pool.module(where, await collect(body, entry.size, MAX_FILE, location)), at);
+        while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
+        continue;
+      }
+      await readFile(at, await collect(body, entry.size, MAX_FILE, location));
+    } catch (err) {
+      faults.push(faultOf(err, at));
+    }
+  }
+  await Promise.all(inFlight);
+  for (const list of [modules, modprobe, caches, libraries, indexes, services, objects, pathFiles, faults]) {
+    list.sort(byPath);
+  }
+  const location = layer.description;
+  const facts = { modules, modprobe, caches, libraries, indexes, services, objects, pathFiles, faults };
+  return { name, location, entries, ...facts };
+
+  async function readFile({ location, path }: At, bytes: Uint8Array) {
     const index = DEPMOD_INDEX.exec(path);
     if (index) {
       const kind = index[2] as DepmodIndex["kind"];
       indexes.push({ location, layer: name, path, release: index[1] as string, kind, text: text.decode(bytes) });
-    } else if (MODULE.test(path)) {
-      modules.push(await moduleFact(bytes, { location, layer: name, layerLocation: layer.description, path }, certs));
     } else if (MODPROBE.test(path)) {
       modprobe.push({ location, layer: name, path, text: text.decode(bytes) });
     } else if (SERVICE.test(path)) {
@@ -92,9 +144,6 @@ export async function scanLayer(
       if (soname !== undefined && LIBRARY.test(path)) libraries.push({ layer: name, path, soname });
     }
   }
-  for (const list of [modules, modprobe, caches, libraries, indexes, services, objects, pathFiles]) list.sort(byPath);
-  const location = layer.description;
-  return { name, location, entries, modules, modprobe, caches, libraries, indexes, services, objects, pathFiles };
 }
 
 /** A layer scanned before extensions.yaml named it, under its name from there. */
@@ -108,6 +157,7 @@ export function renamed(scan: LayerScan, name: string): LayerScan {
     caches: to(scan.caches),
     libraries: to(scan.libraries),
     indexes: to(scan.indexes),
+    faults: to(scan.faults),
     services: to(scan.services),
     objects: to(scan.objects),
     pathFiles: to(scan.pathFiles),

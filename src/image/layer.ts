@@ -3,6 +3,7 @@
  * and extension overlays. A layer is a stream of entries, read in one pass, plus a way to get the content of
  * some of those entries back later; `flatten` (./tree.ts) stacks layers into one tree.
  */
+import type { StoredFile } from "../formats/squashfs/data.js";
 import type { Entry } from "../io/entry.js";
 
 export type { Entry, EntryType } from "../io/entry.js";
@@ -13,6 +14,8 @@ export interface LayerContent {
   readonly entry: Entry;
   /** Read it before taking the next content; what is left unread is skipped. */
   readonly body: AsyncIterable<Uint8Array>;
+  /** A SquashFS file's blocks as stored, to decode on another thread instead of reading `body`. */
+  readonly stored?: () => Promise<StoredFile>;
 }
 
 export interface Layer {

@@ -35,7 +35,8 @@ export function squashfsLayer(fs: SquashFs, id: string, kind: LayerKind, descrip
     },
     async *contents(wanted: readonly Entry[]): AsyncGenerator<LayerContent> {
       for (const entry of [...wanted].sort((a, b) => a.at - b.at)) {
-        yield { entry, body: fs.readFile(await fs.inode(entry.at)) };
+        const inode = await fs.inode(entry.at);
+        yield { entry, body: fs.readFile(inode), stored: () => fs.storedFile(inode) };
       }
     },
   };

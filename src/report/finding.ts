@@ -24,6 +24,7 @@ export const FINDING_AREAS = {
   6: "modprobe", // modprobe.d options and blacklists, module parameters such as NVreg_RegistryDwords
   7: "p2p", // measured GPU peer-to-peer on a node: peer access, bandwidth and latency with P2P off and on
   8: "boot", // boot assets: what a UKI boots, Secure Boot signatures, the boot partition's room
+  9: "input", // a file inside a readable artifact that its reader refuses
 } as const;
 
 export type FindingArea = keyof typeof FINDING_AREAS;

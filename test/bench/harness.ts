@@ -7,6 +7,8 @@ export interface BenchRow {
   toolSeconds: number;
   /** The shell pipeline the tool figure comes from, so anyone can rerun it. */
   toolCommand: string;
+  /** Peak resident memory of our code where it ran in a process of its own, MiB (else the area's process). */
+  oursPeakMiB?: number;
   /** Peak resident memory of the tool pipeline's largest process, MiB. */
   toolPeakMiB?: number;
   note?: string;

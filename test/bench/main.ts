@@ -58,7 +58,7 @@ function parent(wanted: string[]): number {
         fmt(row.oursSeconds),
         fmt(row.toolSeconds),
         fmt(row.oursSeconds / row.toolSeconds),
-        fmt(res.oursPeakMiB, 0),
+        fmt(row.oursPeakMiB ?? res.oursPeakMiB, 0),
         row.toolPeakMiB === undefined ? "" : fmt(row.toolPeakMiB, 0),
         row.toolCommand + (row.note ? `  (${row.note})` : ""),
       ]);

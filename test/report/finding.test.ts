@@ -39,8 +39,8 @@ describe("finding codes", () => {
 
   it("types codes: TE, a known area digit and three digits", () => {
     const ok: FindingCode[] = ["TE1000", "TE6999"];
-    // @ts-expect-error area 9 does not exist
-    const badArea: FindingCode = "TE9001";
+    // @ts-expect-error area 0 does not exist
+    const badArea: FindingCode = "TE0001";
     // @ts-expect-error three digits after the area
     const short: FindingCode = "TE101";
     expect([ok, badArea, short]).toHaveLength(3);

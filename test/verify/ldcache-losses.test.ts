@@ -70,6 +70,7 @@ beforeAll(async () => {
     firmware: [],
     services: [],
     objects: [],
+    faults: [],
     pathFiles: [],
   };
 });

@@ -18,6 +18,7 @@ import { BufferSource } from "../../src/io/source.js";
 import { runChecks } from "../../src/report/check.js";
 import { libraryResolution } from "../../verify/checks/library-resolution.js";
 import type { ArtifactFact, VerifyModel } from "../../verify/model.js";
+import { VerifyPool } from "../../verify/pool.js";
 import { type LayerScan, scanLayer } from "../../verify/scan.js";
 
 /**
@@ -30,7 +31,11 @@ import { type LayerScan, scanLayer } from "../../verify/scan.js";
  */
 const HOST_LOADER = "/lib64/ld-linux-x86-64.so.2";
 const work = mkdtempSync(join(tmpdir(), "te4003-"));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const pool = new VerifyPool();
+afterAll(async () => {
+  rmSync(work, { recursive: true, force: true });
+  await pool.close();
+});
 
 const sh = (cmd: string, args: string[], cwd = work) => execFileSync(cmd, args, { cwd, encoding: "utf8" });
 const write = (path: string, text: string) => {
@@ -115,11 +120,7 @@ async function scan(name: string): Promise<LayerScan> {
   if (hit) return hit;
   const file = join(work, `${name}.sqsh`);
   const fs = await SquashFs.open(new BufferSource(file, readFileSync(file)));
-  const s = await scanLayer(
-    name,
-    squashfsLayer(fs, name, name === "rootfs" ? "squashfs" : "extension", file),
-    undefined,
-  );
+  const s = await scanLayer(name, squashfsLayer(fs, name, name === "rootfs" ? "squashfs" : "extension", file), pool);
   scans.set(name, s);
   return s;
 }
@@ -139,6 +140,7 @@ async function model(order: string[]): Promise<VerifyModel> {
     modprobe: [],
     services: [],
     objects: layers.flatMap((l) => l.objects),
+    faults: [],
     pathFiles: layers.flatMap((l) => l.pathFiles),
   };
   return { artifacts: [artifact] };

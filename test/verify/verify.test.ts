@@ -11,7 +11,7 @@ import { checks } from "../../verify/checks/index.js";
 import { symbolVersions } from "../../verify/checks/symbol-versions.js";
 import { loadModel } from "../../verify/load.js";
 import type { ArtifactFact, Role } from "../../verify/model.js";
-import { moduleFact } from "../../verify/modules.js";
+import { judgeModules, readModule } from "../../verify/modules.js";
 import { terminalProgress } from "../../verify/progress.js";
 
 // Talos-shaped installers built by make-installer.sh from real parts, clean and one planted fault each.
@@ -421,9 +421,9 @@ describe("symbol versions against the kernel's exports (TE2004)", () => {
       layerLocation: ko,
       path: `/usr/lib/modules/${release}/extras/nvidia.ko`,
     };
-    const fact = await moduleFact(readFileSync(ko), at, undefined);
+    const [fact] = await judgeModules([await readModule(readFileSync(ko), at)], undefined, async () => []);
     rmSync(work, { recursive: true, force: true });
-    const artifact = { ...(model.artifacts[0] as ArtifactFact), modules: [fact] };
+    const artifact = { ...(model.artifacts[0] as ArtifactFact), modules: fact ? [fact] : [] };
     const { findings } = await runChecks([symbolVersions], { ...model, artifacts: [artifact] });
     expect(findings.map((f) => f.message)).toEqual([
       expect.stringMatching(

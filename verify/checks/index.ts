@@ -28,6 +28,7 @@ import { staleModulesDep } from "./stale-modules-dep.js";
 import { symbolVersions } from "./symbol-versions.js";
 import { talosCompatibility } from "./talos-compatibility.js";
 import { unknownKey } from "./unknown-key.js";
+import { unreadableFile } from "./unreadable-file.js";
 import { unsignedModule } from "./unsigned-module.js";
 import { vermagic } from "./vermagic.js";
 import { worldWritable } from "./world-writable.js";
@@ -65,4 +66,5 @@ export const checks: readonly Check<VerifyModel>[] = [
   bootAssets,
   bootSignature,
   bootSize,
+  unreadableFile,
 ];

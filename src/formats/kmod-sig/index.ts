@@ -7,6 +7,9 @@ export {
   modinfoSignature,
   namesCertificate,
   readModuleSignature,
+  rsaSignature,
   type SignerId,
+  signedDigest,
+  verifyModuleDigest,
   verifyModuleSignature,
 } from "./signature.js";

@@ -1,4 +1,4 @@
-import { createVerify } from "node:crypto";
+import { constants, createHash, createVerify, publicDecrypt } from "node:crypto";
 import { FormatError } from "../../io/errors.js";
 import { type ByteSource, SliceSource, streamSource } from "../../io/source.js";
 import {
@@ -226,4 +226,42 @@ export async function verifyModuleSignature(
   } catch {
     return false;
   }
+}
+
+/** RFC 8017 section 9.2: the DigestInfo an RSA PKCS#1 v1.5 signature holds, less the digest, per hash. */
+const DIGEST_INFO: Record<string, string> = {
+  sha1: "3021300906052b0e03021a05000414",
+  sha224: "302d300d06096086480165030402040500041c",
+  sha256: "3031300d060960864801650304020105000420",
+  sha384: "3041300d060960864801650304020205000430",
+  sha512: "3051300d060960864801650304020305000440",
+  "sha3-256": "3031300d060960864801650304020805000420",
+  "sha3-384": "3041300d060960864801650304020905000430",
+  "sha3-512": "3051300d060960864801650304020a05000440",
+};
+
+/** The digest of the module's signed bytes with the signature's hash: all an RSA check needs of the module. */
+export async function signedDigest(src: ByteSource, sig: ModuleSignature): Promise<Uint8Array> {
+  const h = createHash(sig.hashAlgo);
+  for await (const chunk of streamSource(new SliceSource(src, 0, sig.signedLength, src.name))) h.update(chunk);
+  return h.digest();
+}
+
+/** An RSA signature: verifyModuleDigest judges it from the digest alone; any other needs the content. */
+export const rsaSignature = (sig: ModuleSignature): boolean => SIGNATURE_KEY_TYPES[sig.signatureAlgorithm] === "rsa";
+
+/**
+ * verifyModuleSignature of an rsaSignature, from the digest of the signed bytes: the signature opened with
+ * `cert`'s RSA key must be exactly the DigestInfo of that digest, as OpenSSL's RSA_verify requires.
+ */
+export function verifyModuleDigest(sig: ModuleSignature, digest: Uint8Array, cert: Certificate): boolean {
+  const prefix = DIGEST_INFO[sig.hashAlgo];
+  if (prefix === undefined || !rsaSignature(sig) || cert.publicKey.asymmetricKeyType !== "rsa") return false;
+  let opened: Buffer;
+  try {
+    opened = publicDecrypt({ key: cert.publicKey, padding: constants.RSA_PKCS1_PADDING }, sig.signature);
+  } catch {
+    return false;
+  }
+  return opened.equals(Buffer.concat([Buffer.from(prefix, "hex"), digest]));
 }

@@ -1,5 +1,4 @@
 import { FormatError, LimitError } from "../../io/errors.js";
-import type { ByteSource } from "../../io/source.js";
 import { decompressBlock } from "../compress/decompress.js";
 import type { Compression } from "../compress/magic.js";
 import { loadNativeZstd } from "../compress/zstd.js";
@@ -62,14 +61,14 @@ function zstdFrame(b: Uint8Array): { end: number; bound: number } | undefined {
 }
 
 /**
- * The decoder for an image's compressor. lzo and lzma images are recognised but not decoded: Talos and the
+ * The decoder for the compressor of the image `name`. lzo and lzma images are recognised but not decoded: Talos and the
  * kernels it ships use neither.
  */
-export async function blockCodec(src: ByteSource, compressor: CompressorName): Promise<BlockCodec> {
+export async function blockCodec(name: string, compressor: CompressorName): Promise<BlockCodec> {
   const kind = KINDS[compressor];
   if (kind === undefined) {
     throw new FormatError(
-      src.name,
+      name,
       0x14,
       "squashfs superblock compression",
       "gzip, xz, lz4 or zstd",
@@ -82,21 +81,21 @@ export async function blockCodec(src: ByteSource, compressor: CompressorName): P
       const frame = zstdFrame(bytes);
       if (frame === undefined || frame.end !== bytes.length) {
         throw new FormatError(
-          src.name,
+          name,
           at,
           what,
           `one whole zstd frame of ${bytes.length} bytes`,
           frame ? `${frame.end} bytes` : "none",
         );
       }
-      if (frame.bound > maxSize) throw new LimitError(src.name, at, what, maxSize, frame.bound);
+      if (frame.bound > maxSize) throw new LimitError(name, at, what, maxSize, frame.bound);
     }
     try {
-      return decompressBlock(kind, bytes, maxSize, src.name);
+      return decompressBlock(kind, bytes, maxSize, name);
     } catch (err) {
       // The shared decoder knows neither where the block is nor what it holds.
-      if (err instanceof LimitError) throw new LimitError(src.name, at, what, err.limit, err.requested);
-      if (err instanceof FormatError) throw new FormatError(src.name, at, what, err.expected, err.found);
+      if (err instanceof LimitError) throw new LimitError(name, at, what, err.limit, err.requested);
+      if (err instanceof FormatError) throw new FormatError(name, at, what, err.expected, err.found);
       throw err;
     }
   };

@@ -1,8 +1,10 @@
 import { FormatError } from "../../io/errors.js";
 import type { ByteSource } from "../../io/source.js";
+import { ownBuffer } from "../../io/worker-pool.js";
 import type { BlockCodec } from "./codec.js";
 import {
   type BasicFileInode,
+  type CompressorName,
   DATA_SIZE_MASK,
   DATA_UNCOMPRESSED,
   type ExtFileInode,
@@ -18,6 +20,19 @@ export type FileInode = BasicFileInode | ExtFileInode;
 export interface FileRange {
   readonly offset: number;
   readonly length: number;
+}
+
+/** A file's data blocks as stored, to be decoded elsewhere (another thread) by `assembleFile`. */
+export interface StoredFile {
+  /** The image, named in errors. */
+  readonly name: string;
+  readonly compressor: CompressorName;
+  readonly size: number;
+  readonly blockSize: number;
+  /** Each data block: its stored bytes (`compressed` or not), or undefined for a sparse one; and where it is. */
+  readonly blocks: readonly { readonly bytes?: Uint8Array; readonly compressed: boolean; readonly at: number }[];
+  /** The tail, from its fragment block (decoded here: files share those blocks). */
+  readonly tail: Uint8Array;
 }
 
 /** Fragment blocks hold the tails of many small files in a row; the last few decoded ones are kept. */
@@ -86,6 +101,61 @@ export class FileData {
     return data;
   }
 
+  /** The tail of `file` from its fragment, checked as `read` checks it; empty when it has none. */
+  private async tail(file: FileInode, at: number, size: number, tailStart: number): Promise<Uint8Array> {
+    if (size <= tailStart) return new Uint8Array(0);
+    if (file.fragment === INVALID_FRAGMENT) {
+      throw new FormatError(
+        this.src.name,
+        at,
+        "file inode",
+        `blocks for all ${size} bytes`,
+        `${file.blockSizes.length} blocks and no fragment`,
+      );
+    }
+    const block = await this.fragment(file.fragment, at);
+    const tail = size - tailStart;
+    if (file.fragmentOffset + tail > block.length) {
+      throw new FormatError(
+        this.src.name,
+        at,
+        "file inode fragment offset",
+        `${tail} bytes inside fragment block ${file.fragment} of ${block.length}`,
+        `offset ${file.fragmentOffset}`,
+      );
+    }
+    return block.subarray(file.fragmentOffset, file.fragmentOffset + tail);
+  }
+
+  /** The whole file's blocks as stored, for `assembleFile`; `at` locates the inode for errors. */
+  async stored(file: FileInode, at: number): Promise<StoredFile> {
+    const blocks: StoredFile["blocks"][number][] = [];
+    let pos = file.blocksStart;
+    const count = Math.min(file.blockSizes.length, Math.ceil(file.fileSize / this.sb.blockSize));
+    for (const [k, word] of file.blockSizes.slice(0, count).entries()) {
+      const compressed = (word & DATA_UNCOMPRESSED) === 0;
+      if (word === SPARSE_BLOCK) blocks.push({ compressed, at: pos });
+      else
+        blocks.push({
+          bytes: ownBuffer(await this.fetch(word, pos, `data block ${k} of a file`, at)),
+          compressed,
+          at: pos,
+        });
+      pos += word & DATA_SIZE_MASK;
+    }
+    const { blockSize } = this.sb;
+    const tail = await this.tail(file, at, file.fileSize, file.blockSizes.length * blockSize);
+    // Copies: they move to another thread.
+    return {
+      name: this.src.name,
+      compressor: this.sb.compressor,
+      size: file.fileSize,
+      blockSize,
+      blocks,
+      tail: ownBuffer(tail),
+    };
+  }
+
   /** The bytes of `range` (the whole file by default), one block at a time. `at` locates the inode for errors. */
   async *read(file: FileInode, at: number, range?: FileRange): AsyncGenerator<Uint8Array> {
     const bs = this.sb.blockSize;
@@ -124,28 +194,26 @@ export class FileData {
     }
     const tailStart = blocks.length * bs;
     if (end <= tailStart) return;
-    if (file.fragment === INVALID_FRAGMENT) {
-      throw new FormatError(
-        this.src.name,
-        at,
-        "file inode",
-        `blocks for all ${size} bytes`,
-        `${blocks.length} blocks and no fragment`,
-      );
-    }
-    const block = await this.fragment(file.fragment, at);
-    const tail = size - tailStart;
-    if (file.fragmentOffset + tail > block.length) {
-      throw new FormatError(
-        this.src.name,
-        at,
-        "file inode fragment offset",
-        `${tail} bytes inside fragment block ${file.fragment} of ${block.length}`,
-        `offset ${file.fragmentOffset}`,
-      );
-    }
-    const from = file.fragmentOffset + Math.max(0, start - tailStart);
+    const tail = await this.tail(file, at, size, tailStart);
     // A copy: the fragment block stays cached for the files that share it.
-    yield block.slice(from, file.fragmentOffset + (end - tailStart));
+    yield tail.slice(Math.max(0, start - tailStart), end - tailStart);
   }
+}
+
+/** A stored file decoded into one buffer of its size, each block checked as `FileData.read` checks it. */
+export function assembleFile(file: StoredFile, decode: BlockCodec): Uint8Array {
+  const out = new Uint8Array(file.size);
+  const bs = file.blockSize;
+  for (const [k, block] of file.blocks.entries()) {
+    const want = Math.min(bs, file.size - k * bs);
+    const what = `data block ${k} of a file`;
+    if (block.bytes === undefined) continue; // sparse: zeros
+    const data = block.compressed ? decode(block.bytes, bs, block.at, what) : block.bytes;
+    if (data.length !== want)
+      throw new FormatError(file.name, block.at, what, `${want} bytes decoded`, `${data.length}`);
+    out.set(data, k * bs);
+  }
+  // A file without a tail may end inside its last block: there is nothing to place then.
+  if (file.tail.length > 0) out.set(file.tail, file.blocks.length * bs);
+  return out;
 }

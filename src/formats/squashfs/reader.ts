@@ -2,7 +2,7 @@ import { FormatError } from "../../io/errors.js";
 import type { ByteSource } from "../../io/source.js";
 import { MAX_SYMLINKS, resolveAsync } from "../../io/symlink.js";
 import { type BlockCodec, blockCodec } from "./codec.js";
-import { FileData, type FileRange } from "./data.js";
+import { FileData, type FileRange, type StoredFile } from "./data.js";
 import { type DirectoryEntry, DirectoryReader, type DirInode } from "./directory.js";
 import { ExportTable } from "./export.js";
 import { type CompressorOptions, DIR_SIZE_EXTRA, METADATA_SIZE, refBlock } from "./format.js";
@@ -13,7 +13,7 @@ import { MetadataCache } from "./metadata.js";
 import { readCompressorOptions, readSuperblock, type Superblock } from "./superblock.js";
 import { XattrTable } from "./xattr.js";
 
-export type { FileRange } from "./data.js";
+export type { FileRange, StoredFile } from "./data.js";
 export type { DirectoryEntry } from "./directory.js";
 export type { CompressorOptions } from "./format.js";
 export type { Inode, InodeKind } from "./inode.js";
@@ -53,7 +53,7 @@ export class SquashFs {
 
   static async open(src: ByteSource): Promise<SquashFs> {
     const sb = await readSuperblock(src);
-    const decode: BlockCodec = await blockCodec(src, sb.compressor);
+    const decode: BlockCodec = await blockCodec(src.name, sb.compressor);
     const options = await readCompressorOptions(src, sb, (b, at) =>
       decode(b, METADATA_SIZE, at, "squashfs compressor options"),
     );
@@ -260,6 +260,13 @@ export class SquashFs {
       );
     }
     return this.xattrTable.read(inode.xattrIndex);
+  }
+
+  /** A regular file's blocks as stored, to decode on another thread (data.ts assembleFile). */
+  async storedFile(inode: Inode): Promise<StoredFile> {
+    if (inode.disk.type !== 2 && inode.disk.type !== 9)
+      throw new Error(`${this.src.name}: inode ${inode.number} is not a regular file`);
+    return this.data.stored(inode.disk, this.superblock.inodeTableStart + refBlock(inode.ref));
   }
 
   /** A regular file's content (or `range` of it), streamed one block at a time; a path's symlinks are followed. */

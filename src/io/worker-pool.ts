@@ -1,0 +1,157 @@
+/**
+ * One pool of worker threads for a run's CPU work, one thread per available core. Tasks wait in one queue and
+ * each idle thread takes the next, so a long task (a kernel payload) holds one thread and the rest go on;
+ * every caller awaits its own result, so what the results make does not depend on the number of threads.
+ *
+ * The worker is a module that calls `serveTasks`. From the build it is a .js file; from the sources (vitest
+ * runs TypeScript directly, a worker thread does not) it is the .ts file, loaded through ts-hooks.mjs.
+ */
+import { availableParallelism } from "node:os";
+import { parentPort, type Transferable, Worker } from "node:worker_threads";
+import { FormatError, LimitError } from "./errors.js";
+
+type Fault =
+  | { readonly kind: "format"; readonly args: ConstructorParameters<typeof FormatError> }
+  | { readonly kind: "limit"; readonly args: ConstructorParameters<typeof LimitError> }
+  | { readonly kind: "other"; readonly message: string };
+
+type Reply =
+  | "ready"
+  | { readonly id: number; readonly result: unknown; readonly fault?: undefined }
+  | { readonly id: number; readonly fault: Fault };
+
+/** The errors readers throw cross the thread as themselves: a bad file found on a worker is reported as one. */
+function fault(err: unknown): Fault {
+  if (err instanceof FormatError)
+    return { kind: "format", args: [err.file, err.offset, err.structure, err.expected, err.found] };
+  if (err instanceof LimitError)
+    return { kind: "limit", args: [err.file, err.offset, err.what, err.limit, err.requested] };
+  return { kind: "other", message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+}
+
+function rethrown(f: Fault): Error {
+  if (f.kind === "format") return new FormatError(...f.args);
+  if (f.kind === "limit") return new LimitError(...f.args);
+  return new Error(`worker task failed: ${f.message}`);
+}
+
+/**
+ * `b` in a buffer of its own: sent as a view, the whole buffer under it would be copied or moved. A copy by
+ * the constructor: a Node Buffer's slice() is a view.
+ */
+export const ownBuffer = (b: Uint8Array): Uint8Array =>
+  !Buffer.isBuffer(b) && b.buffer instanceof ArrayBuffer && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength
+    ? b
+    : new Uint8Array(b);
+
+/**
+ * The buffers under `views` (made by ownBuffer, or fresh), to move rather than copy. Empty ones are copied:
+ * a moved empty buffer fails to arrive ("Unable to deserialize cloned data") and its message is lost.
+ */
+export const buffersOf = (views: readonly (Uint8Array | undefined)[]): Transferable[] =>
+  views.flatMap((v) => (v === undefined || v.byteLength === 0 ? [] : [v.buffer as ArrayBuffer]));
+
+/** A result and the buffers to move to the other thread instead of copying them. */
+export interface Moved<T> {
+  readonly value: T;
+  readonly transfer: readonly Transferable[];
+}
+
+/** The worker's side: answers each task with `handle`'s result, or the error it threw. */
+export function serveTasks<Task, Result>(handle: (task: Task) => Promise<Moved<Result>>): void {
+  const port = parentPort;
+  if (port === null) throw new Error("serveTasks runs on a worker thread");
+  port.postMessage("ready");
+  port.on("message", ({ id, task }: { id: number; task: Task }) => {
+    handle(task).then(
+      ({ value, transfer }) => port.postMessage({ id, result: value } satisfies Reply, [...transfer]),
+      (err: unknown) => port.postMessage({ id, fault: fault(err) } satisfies Reply),
+    );
+  });
+}
+
+interface Queued {
+  readonly id: number;
+  readonly task: unknown;
+  readonly transfer: readonly Transferable[];
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+}
+
+const HOOKS = new URL("./ts-hooks.mjs", import.meta.url).href;
+
+function start(entry: URL): Worker {
+  if (!entry.pathname.endsWith(".ts")) return new Worker(entry);
+  const code = `import("node:module").then((m) => m.register(${JSON.stringify(HOOKS)})).then(() => import(${JSON.stringify(entry.href)}))`;
+  return new Worker(code, { eval: true });
+}
+
+export class WorkerPool<Task, Result> {
+  private readonly idle: Worker[] = [];
+  private readonly busy = new Map<Worker, Queued>();
+  private readonly queue: Queued[] = [];
+  private readonly ready: Promise<void>[] = [];
+  private next = 0;
+
+  constructor(entry: URL, threads = availableParallelism()) {
+    for (let i = 0; i < threads; i++) {
+      const w = start(entry);
+      // A thread stopped while it loads a native addon aborts the process: close waits until each is up.
+      this.ready.push(
+        new Promise((resolve) => {
+          const up = (r: Reply) => r === "ready" && resolve();
+          w.on("message", up);
+          w.once("exit", () => resolve());
+        }),
+      );
+      w.on("message", (r: Reply) => {
+        if (r === "ready") return;
+        const job = this.busy.get(w);
+        this.busy.delete(w);
+        this.idle.push(w);
+        if (job !== undefined && job.id === r.id) {
+          if (r.fault === undefined) job.resolve(r.result);
+          else job.reject(rethrown(r.fault));
+        }
+        this.dispatch();
+      });
+      // A thread that dies fails its task; the others go on.
+      w.on("error", (err) => {
+        this.busy.get(w)?.reject(err);
+        this.busy.delete(w);
+      });
+      w.on("exit", (code) => {
+        this.busy.get(w)?.reject(new Error(`worker thread exited (code ${code})`));
+        this.busy.delete(w);
+      });
+      this.idle.push(w);
+    }
+  }
+
+  /** `task` run on the next idle thread; `transfer` lists the buffers it moves there (no longer usable here). */
+  run(task: Task, transfer: readonly Transferable[] = []): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      this.queue.push({ id: this.next++, task, transfer, resolve: resolve as (v: unknown) => void, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    for (;;) {
+      const w = this.idle.pop();
+      if (w === undefined) return;
+      const job = this.queue.shift();
+      if (job === undefined) {
+        this.idle.push(w);
+        return;
+      }
+      this.busy.set(w, job);
+      w.postMessage({ id: job.id, task: job.task }, [...job.transfer]);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.ready);
+    await Promise.all([...this.idle, ...this.busy.keys()].map((w) => w.terminate()));
+  }
+}

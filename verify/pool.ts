@@ -1,0 +1,58 @@
+/**
+ * The run's worker threads (src/io/worker-pool.ts) and what the loader asks of them: a kernel image decoded
+ * while the initramfs is read, modules decoded, hashed and parsed, and their signatures checked.
+ */
+import type { StoredFile } from "../src/formats/squashfs/data.js";
+import { buffersOf, ownBuffer, WorkerPool } from "../src/io/worker-pool.js";
+import type { BootCommandLine, ReadKernel } from "./kernel.js";
+import type { ModuleAt, ReadModule, SignatureCheck } from "./modules.js";
+import type { Task } from "./worker.js";
+
+/** Signature checks go out in batches: one message per check would cost as much as the check. */
+const BATCH = 256;
+
+// Running from the sources, the worker is the .ts file beside this one.
+const ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url);
+
+export class VerifyPool {
+  private readonly pool: WorkerPool<Task, unknown>;
+  constructor(threads?: number) {
+    this.pool = new WorkerPool(ENTRY, threads);
+  }
+
+  /** A kernel image read on a thread of its own while the caller goes on. */
+  kernel(bytes: Uint8Array, location: string, boot: BootCommandLine): Promise<ReadKernel> {
+    const task: Task = {
+      kind: "kernel",
+      bytes: ownBuffer(bytes),
+      location,
+      boot,
+    };
+    return this.pool.run(task, buffersOf([task.bytes])) as Promise<ReadKernel>;
+  }
+
+  /** A module from its bytes, which move to the worker. */
+  module(at: ModuleAt, bytes: Uint8Array): Promise<ReadModule> {
+    const own = ownBuffer(bytes);
+    return this.pool.run({ kind: "module", at, bytes: own }, buffersOf([own])) as Promise<ReadModule>;
+  }
+
+  /** A module from its SquashFS blocks, which move to the worker and are decoded there. */
+  storedModule(at: ModuleAt, stored: StoredFile): Promise<ReadModule> {
+    const transfer = buffersOf([...stored.blocks.map((b) => b.bytes), stored.tail]);
+    return this.pool.run({ kind: "module", at, stored }, transfer) as Promise<ReadModule>;
+  }
+
+  /** Whether each signature verifies, in the order given. */
+  async signatures(checks: readonly SignatureCheck[]): Promise<boolean[]> {
+    const batches: Promise<boolean[]>[] = [];
+    for (let i = 0; i < checks.length; i += BATCH) {
+      batches.push(this.pool.run({ kind: "signatures", checks: checks.slice(i, i + BATCH) }) as Promise<boolean[]>);
+    }
+    return (await Promise.all(batches)).flat();
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
