@@ -4,8 +4,9 @@
  * other image's file system as one layer.
  *
  * Memory: the initramfs is read in place from its layer when the layer is stored uncompressed. A SquashFS
- * inside a segment needs random access, so it is spilled to a temporary file while it is walked (./spill.ts):
- * memory does not grow with it. Modules are judged once the reference kernel is read (./load.ts).
+ * inside a compressed segment needs random access, so it is held while it is walked, one at a time, and dropped
+ * once its facts are taken: nothing is written to disk. Modules are judged once the reference kernel is read
+ * (./load.ts).
  */
 import { splitInitramfs } from "../src/formats/initramfs/reader.js";
 import { SquashFs } from "../src/formats/squashfs/reader.js";
@@ -14,6 +15,7 @@ import { segmentFiles } from "../src/image/initramfs-layer.js";
 import { squashfsLayer } from "../src/image/squashfs-layer.js";
 import { FormatError } from "../src/io/errors.js";
 import type { ByteSource } from "../src/io/source.js";
+import { BufferSource } from "../src/io/source.js";
 import { chainPath } from "../src/report/finding.js";
 import { parseManifest } from "../src/talos/manifest.js";
 import { depmodFacts } from "./depmod.js";
@@ -25,9 +27,9 @@ import type { Opened } from "./open.js";
 import type { VerifyPool } from "./pool.js";
 import { type Counter, CountingSource } from "./progress.js";
 import { type LayerScan, renamed, scanLayer } from "./scan.js";
-import { spilled } from "./spill.js";
 
-/** Bounds for what is read whole: extensions.yaml. */
+/** Bounds for what is read whole: a SquashFS inside the initramfs, extensions.yaml. */
+const MAX_SQUASHFS = 2 * 2 ** 30;
 const MAX_LISTING = 1 << 20;
 /** The imager moves each extension's firmware out of its SquashFS into the initramfs (internal/pkg/extensions
  * Compress: quirks.FirmwarePath(), /usr/lib/firmware since the usr merge, /lib/firmware before). */
@@ -63,9 +65,8 @@ async function initramfsLayers(initramfs: ByteSource, pool: VerifyPool, counter:
       }
       counter.at(location);
       const kind = member === "rootfs.sqsh" ? "squashfs" : "extension";
-      const scan = await spilled(body, entry.size, location, async (sqsh) =>
-        scanLayer(member, squashfsLayer(await SquashFs.open(sqsh), member, kind, location), pool),
-      );
+      const sqsh = new BufferSource(location, await collect(body, entry.size, MAX_SQUASHFS, location));
+      const scan = await scanLayer(member, squashfsLayer(await SquashFs.open(sqsh), member, kind, location), pool);
       scans.set(member, scan);
     }
   }

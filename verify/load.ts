@@ -2,8 +2,7 @@
  * Reads one to five artifacts into the verify model: each input is opened (./open.ts), the reference kernel
  * chosen, and each artifact's layers read into facts (./collect.ts); then modules are judged against the
  * reference kernel's certificates. The CPU work runs on one pool of worker threads for the run (./pool.ts); the
- * kernels are decoded there while the layers are read. Nothing is written to disk but the spill of a SquashFS
- * inside a compressed initramfs segment (./spill.ts), removed once it is read.
+ * kernels are decoded there while the layers are read. Nothing is written to disk.
  */
 import { stat } from "node:fs/promises";
 import { DEFAULT_PLATFORM, type Platform } from "../src/formats/oci/archive.js";
