@@ -5,7 +5,7 @@
  */
 import { compilersOf, readComments } from "../src/formats/elf/comment.js";
 import { ElfFile } from "../src/formats/elf/file.js";
-import { readModinfo } from "../src/formats/elf/modinfo.js";
+import { modinfoOf } from "../src/formats/elf/modinfo.js";
 import { readModVersions } from "../src/formats/elf/versions.js";
 import { moduleSource } from "../src/formats/kmod-sig/module-source.js";
 import {
@@ -53,8 +53,9 @@ function own(sig: ModuleSignature): ModuleSignature {
 /** The module at `at`, from its file's bytes. */
 export async function readModule(bytes: Uint8Array, at: ModuleAt): Promise<ReadModule> {
   const src = await moduleSource(new BufferSource(at.location, bytes));
-  const info = await readModinfo(src);
+  // One parse of the headers serves .modinfo, .comment and __versions.
   const elf = await ElfFile.open(src);
+  const info = await modinfoOf(elf);
   const comments = await readComments(elf);
   const versions = info.intree ? [] : await readModVersions(elf);
   const sig = await readModuleSignature(src);

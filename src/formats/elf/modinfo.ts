@@ -107,8 +107,14 @@ function params(entries: ModInfoEntry[]): ModParam[] {
 
 /** Reads `.modinfo` from a kernel module (an uncompressed `.ko`); a module without one is a FormatError. */
 export async function readModinfo(src: ByteSource): Promise<ModInfo> {
-  const elf = await ElfFile.open(src);
+  return modinfoOf(await ElfFile.open(src));
+}
+
+/** `.modinfo` of a module already opened, for a caller that reads its other sections too. */
+export async function modinfoOf(elf: ElfFile): Promise<ModInfo> {
   const s = elf.section(".modinfo");
-  if (s === undefined) throw new FormatError(src.name, elf.header.shoff, "section header table", "a .modinfo section");
+  if (s === undefined) {
+    throw new FormatError(elf.src.name, elf.header.shoff, "section header table", "a .modinfo section");
+  }
   return parseModinfo(await elf.sectionData(s));
 }
