@@ -1,9 +1,8 @@
 import type { Check } from "../../report/check.js";
 import { findingOf } from "../../report/check.js";
 import type { RepoModel } from "../model.js";
-import { builtBy } from "./utils/consumers.js";
+import { untargeted } from "./utils/consumers.js";
 import { at } from "./utils/finding.js";
-import { selected } from "./utils/selection.js";
 
 export const notATarget: Check<RepoModel> = {
   code: "TE5114",
@@ -15,14 +14,13 @@ export const notATarget: Check<RepoModel> = {
     "and is absent from the release without any error.",
   fix: "Add the package name to spec.targets (or an additionalTargets group) of the pkgfile.Build document in .kres.yaml and run kres.",
   run(model) {
-    const kres = model.kres;
-    if (kres === undefined) return [];
-    return selected(model).flatMap((ext) => {
-      const name = ext.pkg.doc?.name;
-      if (name === undefined || kres.names.has(name.value)) return [];
-      // Built as another package's stage: left out of the targets on purpose (TE5116 says so).
-      if (builtBy(model, ext).length > 0) return [];
-      return [findingOf(this, at(ext.pkg.file, name.place, `${name.value} is not among the targets of ${kres.file}`))];
-    });
+    return (
+      untargeted(model)
+        // Built as another package's stage: left out of the targets on purpose (TE5116 says so).
+        .filter(({ by }) => by.length === 0)
+        .map(({ ext, name, kresFile }) =>
+          findingOf(this, at(ext.pkg.file, name.place, `${name.value} is not among the targets of ${kresFile}`)),
+        )
+    );
   },
 };

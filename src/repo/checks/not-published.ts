@@ -1,9 +1,8 @@
 import type { Check } from "../../report/check.js";
 import { findingOf } from "../../report/check.js";
 import type { RepoModel } from "../model.js";
-import { builtBy } from "./utils/consumers.js";
+import { untargeted } from "./utils/consumers.js";
 import { at } from "./utils/finding.js";
-import { selected } from "./utils/selection.js";
 
 /**
  * An extension kept out of .kres.yaml's targets while other packages still build it: upstream disables one
@@ -20,23 +19,17 @@ export const notPublished: Check<RepoModel> = {
     "release and its catalog do not offer it.",
   fix: "Nothing to fix when the extension is disabled on purpose; add it to spec.targets of .kres.yaml to publish it.",
   run(model) {
-    const kres = model.kres;
-    if (kres === undefined) return [];
-    return selected(model).flatMap((ext) => {
-      const name = ext.pkg.doc?.name;
-      if (name === undefined || kres.names.has(name.value)) return [];
-      const by = builtBy(model, ext);
-      if (by.length === 0) return [];
-      return [
+    return untargeted(model)
+      .filter(({ by }) => by.length > 0)
+      .map(({ ext, name, kresFile, by }) =>
         findingOf(
           this,
           at(
             ext.pkg.file,
             name.place,
-            `${name.value} is not among the targets of ${kres.file}; ${by.join(" and ")} build it as a stage, so it is built but no image is pushed`,
+            `${name.value} is not among the targets of ${kresFile}; ${by.join(" and ")} build it as a stage, so it is built but no image is pushed`,
           ),
         ),
-      ];
-    });
+      );
   },
 };
