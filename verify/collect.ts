@@ -21,7 +21,7 @@ import { parseManifest } from "../src/talos/manifest.js";
 import { depmodFacts } from "./depmod.js";
 import { listedLayers } from "./extensions-yaml.js";
 import { collect, treeLayer } from "./layers.js";
-import type { ArtifactFact, ExtensionFact } from "./model.js";
+import { type ArtifactFact, type ExtensionFact, FIRMWARE_PATH } from "./model.js";
 import type { ReadModule } from "./modules.js";
 import type { Opened } from "./open.js";
 import type { VerifyPool } from "./pool.js";
@@ -31,9 +31,6 @@ import { type LayerScan, renamed, scanLayer } from "./scan.js";
 /** Bounds for what is read whole: a SquashFS inside the initramfs, extensions.yaml. */
 const MAX_SQUASHFS = 2 * 2 ** 30;
 const MAX_LISTING = 1 << 20;
-/** The imager moves each extension's firmware out of its SquashFS into the initramfs (internal/pkg/extensions
- * Compress: quirks.FirmwarePath(), /usr/lib/firmware since the usr merge, /lib/firmware before). */
-const FIRMWARE = /^\/(usr\/)?lib\/firmware\//;
 
 interface Layers {
   readonly layers: readonly LayerScan[];
@@ -49,10 +46,10 @@ async function initramfsLayers(initramfs: ByteSource, pool: VerifyPool, counter:
   const scans = new Map<string, LayerScan>();
   let yaml: { text: string; location: string } | undefined;
   const firmware: string[] = [];
-  const wanted = (p: string) => p.endsWith(".sqsh") || p === "/extensions.yaml" || FIRMWARE.test(p);
+  const wanted = (p: string) => p.endsWith(".sqsh") || p === "/extensions.yaml" || FIRMWARE_PATH.test(p);
   for (const seg of await splitInitramfs(src)) {
     for await (const { entry, body } of segmentFiles(src, seg, wanted)) {
-      if (FIRMWARE.test(entry.path)) {
+      if (FIRMWARE_PATH.test(entry.path)) {
         firmware.push(entry.path);
         continue;
       }

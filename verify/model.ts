@@ -13,6 +13,13 @@ import type { MachineConfig } from "../src/talos/machine-config.js";
 import type { Manifest, ManifestIssue } from "../src/talos/manifest.js";
 import type { LayerCache, LayerLibrary, OverlayLayer } from "../src/talos/overlay.js";
 
+/**
+ * A firmware file's path: /usr/lib/firmware since the usr merge, /lib/firmware before (quirks.FirmwarePath). The
+ * imager moves each extension's firmware there in the initramfs, out of its SquashFS (internal/pkg/extensions
+ * Compress), so the loader collects these paths and the firmware check looks them up.
+ */
+export const FIRMWARE_PATH = /^\/(usr\/)?lib\/firmware\//;
+
 /** The links of the signing chain, in the order the key travels through them. */
 export const ROLES = ["kernel", "installer-base", "modules", "extension", "installer"] as const;
 export type Role = (typeof ROLES)[number];

@@ -1,5 +1,5 @@
 import { type Check, findingOf } from "../../src/report/check.js";
-import type { ArtifactFact, VerifyModel } from "../model.js";
+import { type ArtifactFact, FIRMWARE_PATH, type VerifyModel } from "../model.js";
 
 /**
  * Where the kernel looks for `name` (drivers/base/firmware_loader/main.c fw_path: updates/<release>, updates,
@@ -18,7 +18,7 @@ function candidates(name: string, release: string | undefined): string[] {
 function present(artifact: ArtifactFact): Set<string> {
   const out = new Set(artifact.firmware);
   for (const layer of artifact.layers) {
-    for (const e of layer.entries) if (e.type !== "dir" && /^\/(usr\/)?lib\/firmware\//.test(e.path)) out.add(e.path);
+    for (const e of layer.entries) if (e.type !== "dir" && FIRMWARE_PATH.test(e.path)) out.add(e.path);
   }
   return out;
 }
