@@ -4,11 +4,11 @@
  * (`vmlinuz.efi`, whose .linux and .initrd sections are read exactly as those files) and `systemd-boot.efi`.
  */
 import { type Image, openImageArchive, type Platform } from "../src/formats/oci/archive.js";
-import { readAuthenticode, verifyAuthenticode } from "../src/formats/pe/authenticode.js";
-import { readPeHeader } from "../src/formats/pe/header.js";
+import { judgeAuthenticode } from "../src/formats/pe/authenticode.js";
+import { type PeHeader, readPeHeader } from "../src/formats/pe/header.js";
 import { readUki } from "../src/formats/pe/uki.js";
 import { flattenImage, imageFileSource } from "../src/image/image-layers.js";
-import type { FsTree } from "../src/image/tree.js";
+import type { FsEntry, FsTree } from "../src/image/tree.js";
 import { type ByteSource, SliceSource } from "../src/io/source.js";
 import { chainPath } from "../src/report/finding.js";
 import { talosDefaultArgs } from "../src/talos/enforcement.js";
@@ -39,26 +39,29 @@ export interface Opened {
 }
 
 const BOOT_DIR = /^\/(usr\/install\/[^/]+|boot)\//;
-const find = (tree: FsTree, name: RegExp) =>
-  [...tree.walk()].find((e) => e.type === "file" && BOOT_DIR.test(e.path) && name.test(e.path.replace(BOOT_DIR, "")));
+/** The files under the boot directories (/boot, /usr/install/<arch>/), in walk order: one walk of the tree. */
+const bootFiles = (tree: FsTree): FsEntry[] =>
+  [...tree.walk()].filter((e) => e.type === "file" && BOOT_DIR.test(e.path));
+const find = (files: readonly FsEntry[], name: RegExp) => files.find((e) => name.test(e.path.replace(BOOT_DIR, "")));
 
-async function peSignatures(src: ByteSource): Promise<BootSignatureFact[]> {
-  const header = await readPeHeader(src);
-  const out: BootSignatureFact[] = [];
-  for (const sig of await readAuthenticode(src, header)) {
-    const v = await verifyAuthenticode(src, header, sig);
-    out.push({ signer: sig.signer.subject, issuer: sig.signer.issuer, verifies: v.digestMatches && v.signatureValid });
-  }
-  return out;
+/** A file of the image read in place where its layer allows, named as the user knows it (`input.tar!/path`). */
+async function bootSource(
+  opened: Pick<Opened, "image" | "tree" | "input">,
+  path: string,
+  maxSize = MAX_FILE,
+): Promise<ByteSource> {
+  const inPlace = await imageFileSource(opened.image, opened.tree, path, maxSize);
+  return new SliceSource(inPlace, 0, inPlace.size, chainPath(opened.input.file, path));
 }
 
-/** A PE boot asset read in place, named as the user knows it, with its signatures judged. */
-async function peAsset(opened: Pick<Opened, "image" | "tree" | "input">, path: string) {
-  const inPlace = await imageFileSource(opened.image, opened.tree, path, MAX_FILE);
-  const location = chainPath(opened.input.file, path);
-  const src = new SliceSource(inPlace, 0, inPlace.size, location);
-  const asset: PeAssetFact = { location, size: src.size, signatures: await peSignatures(src) };
-  return { src, asset };
+/** The asset's size and its signatures as Secure Boot judges them. */
+async function peAsset(src: ByteSource, header: PeHeader): Promise<PeAssetFact> {
+  const signatures: BootSignatureFact[] = (await judgeAuthenticode(src, header)).map(({ signature, verdict }) => ({
+    signer: signature.signer.subject,
+    issuer: signature.signer.issuer,
+    verifies: verdict.digestMatches && verdict.signatureValid,
+  }));
+  return { location: src.name, size: src.size, signatures };
 }
 
 /** The kernel at `src`, read on the pool; the caller goes on meanwhile, and awaits it when it needs it. */
@@ -71,14 +74,17 @@ function kernelFact(pool: VerifyPool, src: ByteSource, boot: BootCommandLine) {
 /** The secure-boot layout: the kernel, initramfs and command line inside one UKI, systemd-boot beside it. */
 async function openUki(
   base: Pick<Opened, "input" | "image" | "tree">,
+  files: readonly FsEntry[],
   path: string,
   pool: VerifyPool,
   counter: Counter,
 ): Promise<Opened> {
-  const { src, asset } = await peAsset(base, path);
+  const src = await bootSource(base, path);
   const uki = await readUki(src);
-  const sdboot = find(base.tree, /^systemd-boot[^/]*\.efi$/);
-  const bootloader = sdboot === undefined ? undefined : (await peAsset(base, sdboot.path)).asset;
+  const asset = await peAsset(src, uki.header);
+  const sdboot = find(files, /^systemd-boot[^/]*\.efi$/);
+  const sdbootSrc = sdboot === undefined ? undefined : await bootSource(base, sdboot.path);
+  const bootloader = sdbootSrc === undefined ? undefined : await peAsset(sdbootSrc, await readPeHeader(sdbootSrc));
   counter.read(uki.linux.size + (bootloader?.size ?? 0));
   const cmdline = uki.text.get(".cmdline");
   const kernel = kernelFact(pool, uki.linux, {
@@ -111,25 +117,18 @@ export async function openArtifact(
   const image = await openImageArchive(input.file, platform);
   const tree = await flattenImage(image);
   const base = { input, image, tree };
-  const efi = find(tree, /^vmlinuz\.efi$/);
-  if (efi !== undefined) return openUki(base, efi.path, pool, counter);
-  const initrd = [...tree.walk()].find(
-    (e) => e.type === "file" && /^\/usr\/install\/[^/]+\/initramfs\.xz$/.test(e.path),
-  );
-  const initramfs =
-    initrd === undefined
-      ? undefined
-      : await imageFileSource(image, tree, initrd.path, MAX_INITRAMFS).then(
-          (s) => new SliceSource(s, 0, s.size, chainPath(input.file, initrd.path)),
-        );
+  const files = bootFiles(tree);
+  const efi = find(files, /^vmlinuz\.efi$/);
+  if (efi !== undefined) return openUki(base, files, efi.path, pool, counter);
+  const initrd = files.find((e) => /^\/usr\/install\/[^/]+\/initramfs\.xz$/.test(e.path));
+  const initramfs = initrd === undefined ? undefined : await bootSource(base, initrd.path, MAX_INITRAMFS);
   const withInitramfs = { ...base, ...(initramfs ? { initramfs } : {}) };
-  const vmlinuz = find(tree, /^vmlinuz[^/]*$/);
+  const vmlinuz = find(files, /^vmlinuz[^/]*$/);
   if (vmlinuz === undefined) return withInitramfs;
-  const inPlace = await imageFileSource(image, tree, vmlinuz.path, MAX_FILE);
-  counter.read(inPlace.size);
+  const src = await bootSource(base, vmlinuz.path);
+  counter.read(src.size);
   // A classic installer's command line is written at install time: Talos' defaults for its release.
   const version = image.talosVersion;
-  const src = new SliceSource(inPlace, 0, inPlace.size, chainPath(input.file, vmlinuz.path));
   const kernel = kernelFact(
     pool,
     src,

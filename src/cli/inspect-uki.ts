@@ -1,5 +1,5 @@
 /** `inspect IMAGE PATH` for a PE image (a UKI such as /usr/install/amd64/vmlinuz.efi, or systemd-boot). */
-import { readAuthenticode, verifyAuthenticode } from "../formats/pe/authenticode.js";
+import { judgeAuthenticode } from "../formats/pe/authenticode.js";
 import { readPeHeader } from "../formats/pe/header.js";
 import { readTextSections } from "../formats/pe/uki.js";
 import type { ByteSource } from "../io/source.js";
@@ -17,18 +17,14 @@ export async function isPeImage(src: ByteSource): Promise<boolean> {
 
 export async function describePe(src: ByteSource) {
   const header = await readPeHeader(src);
-  const signatures = [];
-  for (const sig of await readAuthenticode(src, header)) {
-    const verdict = await verifyAuthenticode(src, header, sig);
-    signatures.push({
-      offset: sig.offset,
-      hashAlgo: sig.hashAlgo,
-      signer: sig.signer.subject,
-      issuer: sig.signer.issuer,
-      serial: sig.signer.serial,
-      ...verdict,
-    });
-  }
+  const signatures = (await judgeAuthenticode(src, header)).map(({ signature: sig, verdict }) => ({
+    offset: sig.offset,
+    hashAlgo: sig.hashAlgo,
+    signer: sig.signer.subject,
+    issuer: sig.signer.issuer,
+    serial: sig.signer.serial,
+    ...verdict,
+  }));
   const text = Object.fromEntries(await readTextSections(src, header, TEXT));
   return {
     machine: hex(header.machine, 4),

@@ -224,3 +224,15 @@ export async function verifyAuthenticode(
     signatureValid: signed && bytesEqual(contentHash, sig.messageDigest),
   };
 }
+
+/** Every signature of the image with its verdict, in table order. */
+export async function judgeAuthenticode(
+  src: ByteSource,
+  header: PeHeader,
+): Promise<{ readonly signature: AuthenticodeSignature; readonly verdict: AuthenticodeVerdict }[]> {
+  const out = [];
+  for (const signature of await readAuthenticode(src, header)) {
+    out.push({ signature, verdict: await verifyAuthenticode(src, header, signature) });
+  }
+  return out;
+}
