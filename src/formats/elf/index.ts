@@ -4,5 +4,5 @@ export { type DynamicInfo, readDynamicInfo } from "./dynamic.js";
 export { ElfFile } from "./file.js";
 export { type ElfHeader, readElfHeader } from "./header.js";
 export { readInterp } from "./interp.js";
-export { type ModInfo, type ModInfoEntry, type ModParam, parseModinfo, readModinfo } from "./modinfo.js";
+export { type ModInfo, type ModInfoEntry, type ModParam, modinfoOf, parseModinfo, readModinfo } from "./modinfo.js";
 export { vermagicMatchesRelease, vermagicRelease } from "./vermagic.js";

@@ -3,6 +3,7 @@ export {
   type AuthenticodeSignature,
   type AuthenticodeVerdict,
   authenticodeDigest,
+  judgeAuthenticode,
   readAuthenticode,
   verifyAuthenticode,
 } from "./authenticode.js";
