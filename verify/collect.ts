@@ -141,6 +141,7 @@ export async function artifactFacts(opened: Opened, pool: VerifyPool, counter: C
     modprobe: layers.flatMap((l) => l.modprobe),
     services: layers.flatMap((l) => l.services),
     objects: layers.flatMap((l) => l.objects),
+    scripts: layers.flatMap((l) => l.scripts),
     pathFiles: layers.flatMap((l) => l.pathFiles),
     faults: layers.flatMap((l) => l.faults),
     ...depmodFacts(layers),

@@ -8,6 +8,7 @@ import type { Certificate } from "../src/formats/x509/certificate.js";
 import type { Entry } from "../src/io/entry.js";
 import type { Enforcement } from "../src/talos/enforcement.js";
 import type { LayerObject } from "../src/talos/loader/object.js";
+import type { Shebang } from "../src/talos/loader/shebang.js";
 import type { LayerText } from "../src/talos/loader/world.js";
 import type { MachineConfig } from "../src/talos/machine-config.js";
 import type { Manifest, ManifestIssue } from "../src/talos/manifest.js";
@@ -120,6 +121,8 @@ export interface ModuleFact {
   readonly compilers: readonly string[];
   /** An out-of-tree module's imported symbol CRCs (`__versions`); in-tree modules are the kernel's own build. */
   readonly versions: readonly { readonly name: string; readonly crc: number }[];
+  /** The CRCs it exports its symbols with (`__kcrctab`), for the modules that import them. */
+  readonly exports: readonly { readonly name: string; readonly crc: number }[];
   readonly signature?: SignatureFact;
   readonly trust: Trust;
 }
@@ -192,6 +195,13 @@ export interface ModulesAliasFact {
   readonly aliases: readonly { readonly alias: string; readonly module: string }[];
 }
 
+/** A script a layer ships, and its `#!` line. */
+export interface ScriptFact extends Shebang {
+  readonly location: string;
+  readonly layer: string;
+  readonly path: string;
+}
+
 /** Everything read from one artifact. */
 export interface ArtifactFact {
   readonly role: Role;
@@ -214,6 +224,8 @@ export interface ArtifactFact {
   readonly services: readonly ServiceFact[];
   /** Every ELF file the layers ship that may be a loader, library or program, with what its loader reads. */
   readonly objects: readonly LayerObject[];
+  /** Every executable an extension ships that starts with `#!`: the interpreter the kernel runs it with. */
+  readonly scripts: readonly ScriptFact[];
   /** musl's /etc/ld-musl-<arch>.path files. */
   readonly pathFiles: readonly LayerText[];
   /** The winning modules.dep of the overlay. */

@@ -6,7 +6,7 @@
 import { compilersOf, readComments } from "../src/formats/elf/comment.js";
 import { ElfFile } from "../src/formats/elf/file.js";
 import { modinfoOf } from "../src/formats/elf/modinfo.js";
-import { readModVersions } from "../src/formats/elf/versions.js";
+import { readExportedVersions, readModVersions } from "../src/formats/elf/versions.js";
 import { moduleSource } from "../src/formats/kmod-sig/module-source.js";
 import {
   type ModuleSignature,
@@ -58,6 +58,7 @@ export async function readModule(bytes: Uint8Array, at: ModuleAt): Promise<ReadM
   const info = await modinfoOf(elf);
   const comments = await readComments(elf);
   const versions = info.intree ? [] : await readModVersions(elf);
+  const exports = await readExportedVersions(elf);
   const sig = await readModuleSignature(src);
   const shown = sig && modinfoSignature(sig);
   const signature = sig && {
@@ -79,6 +80,7 @@ export async function readModule(bytes: Uint8Array, at: ModuleAt): Promise<ReadM
     intree: info.intree,
     compilers: compilersOf(comments).map((c) => c.text),
     versions,
+    exports,
     ...(signature ? { signature } : {}),
     ...(sig
       ? {

@@ -10,11 +10,12 @@ import { FormatError, LimitError } from "../src/io/errors.js";
 import { BufferSource } from "../src/io/source.js";
 import { chainPath } from "../src/report/finding.js";
 import { type LayerObject, readLayerObject } from "../src/talos/loader/object.js";
+import { readShebang } from "../src/talos/loader/shebang.js";
 import type { LayerText } from "../src/talos/loader/world.js";
 import type { LayerCache, LayerLibrary } from "../src/talos/overlay.js";
 import { DEPMOD_INDEX, type DepmodIndex } from "./depmod.js";
 import { collect, MAX_FILE } from "./layers.js";
-import type { FileFault, ModprobeFact, ServiceFact } from "./model.js";
+import type { FileFault, ModprobeFact, ScriptFact, ServiceFact } from "./model.js";
 import { MODULE, type ReadModule } from "./modules.js";
 import { MUSL_PATH, mayBeObject } from "./objects.js";
 import type { VerifyPool } from "./pool.js";
@@ -38,6 +39,7 @@ export interface LayerScan {
   readonly indexes: readonly DepmodIndex[];
   readonly services: readonly ServiceFact[];
   readonly objects: readonly LayerObject[];
+  readonly scripts: readonly ScriptFact[];
   readonly pathFiles: readonly LayerText[];
   readonly faults: readonly FileFault[];
 }
@@ -84,6 +86,7 @@ export async function scanLayer(name: string, layer: Layer, pool: VerifyPool): P
   const indexes: DepmodIndex[] = [];
   const services: ServiceFact[] = [];
   const objects: LayerObject[] = [];
+  const scripts: ScriptFact[] = [];
   const pathFiles: LayerText[] = [];
   const faults: FileFault[] = [];
   const text = new TextDecoder();
@@ -117,11 +120,11 @@ export async function scanLayer(name: string, layer: Layer, pool: VerifyPool): P
     }
   }
   await Promise.all(inFlight);
-  for (const list of [modules, modprobe, caches, libraries, indexes, services, objects, pathFiles, faults]) {
+  for (const list of [modules, modprobe, caches, libraries, indexes, services, objects, scripts, pathFiles, faults]) {
     list.sort(byPath);
   }
   const location = layer.description;
-  const facts = { modules, modprobe, caches, libraries, indexes, services, objects, pathFiles, faults };
+  const facts = { modules, modprobe, caches, libraries, indexes, services, objects, scripts, pathFiles, faults };
   return { name, location, entries, ...facts };
 
   async function readFile({ location, path }: At, bytes: Uint8Array) {
@@ -138,6 +141,11 @@ export async function scanLayer(name: string, layer: Layer, pool: VerifyPool): P
     } else if (MUSL_PATH.test(path)) {
       pathFiles.push({ layer: name, path, text: text.decode(bytes) });
     } else {
+      const shebang = readShebang(bytes);
+      if (shebang !== undefined) {
+        scripts.push({ location, layer: name, path, ...shebang });
+        return;
+      }
       const object = await readLayerObject(bytes, name, path);
       if (object !== undefined) objects.push(object);
       const soname = object?.soname;
@@ -160,6 +168,7 @@ export function renamed(scan: LayerScan, name: string): LayerScan {
     faults: to(scan.faults),
     services: to(scan.services),
     objects: to(scan.objects),
+    scripts: to(scan.scripts),
     pathFiles: to(scan.pathFiles),
   };
 }

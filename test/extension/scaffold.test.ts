@@ -95,7 +95,11 @@ describe("talos-ext new", () => {
           /TE5005 service my-ext .*entrypoint \.\/my-ext is not in \/usr\/local\/lib\/containers\/my-ext/,
         );
         mkdirSync(join(dir, "build", "bin"), { recursive: true });
-        writeFileSync(join(dir, "build", "bin", "my-ext"), "#!/bin/sh\n", { mode: 0o755 });
+        // A static program, as the template's Go build leaves: its container ships nothing else to run it.
+        const program = join(dir, "build", "bin", "my-ext");
+        execFileSync("gcc", ["-static", "-Os", "-x", "c", "-", "-o", program], {
+          input: "int main(void) { return 0; }\n",
+        });
       }
       const built = await buildExtension(def, { dir, outDir: join(dir, "_out") });
       expect(

@@ -71,6 +71,7 @@ beforeAll(async () => {
     services: [],
     objects: [],
     faults: [],
+    scripts: [],
     pathFiles: [],
   };
 });

@@ -140,6 +140,7 @@ async function model(order: string[]): Promise<VerifyModel> {
     modprobe: [],
     services: [],
     objects: layers.flatMap((l) => l.objects),
+    scripts: layers.flatMap((l) => l.scripts),
     faults: [],
     pathFiles: layers.flatMap((l) => l.pathFiles),
   };

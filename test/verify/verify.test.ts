@@ -119,6 +119,11 @@ describe("talos-ext verify on an installer", () => {
       /^service nvidia-persistenced \(\/usr\/local\/etc\/containers\/nvidia-persistenced\.yaml\): entrypoint \/usr\/bin\/nvidia-persistenced is not in \/usr\/local\/lib\/containers\/nvidia-persistenced/,
     ],
     [
+      "service-interpreter",
+      "TE5005",
+      /^service nvidia-persistenced \(\/usr\/local\/etc\/containers\/nvidia-persistenced\.yaml\): entrypoint \/usr\/bin\/nvidia-persistenced is a script \(#!\/bin\/sh\) whose interpreter \/bin\/sh is not in \/usr\/local\/lib\/containers\/nvidia-persistenced \(looked for \/bin\/sh\)$/,
+    ],
+    [
       "compiler-mismatch",
       "TE2003",
       /^nvidia is built by clang \d+\.\d+\.\d+ \("Debian clang version [^"]+"\); the kernel .* by gcc \d+\.\d+\.\d+ \("gcc \(Debian /,
@@ -403,34 +408,60 @@ describe("symbol versions against the kernel's exports (TE2004)", () => {
     expect(result.findings.map((f) => f.code)).not.toContain("TE2004");
   });
 
-  it("names the symbol whose CRC differs, in a module whose __versions objcopy rewrote", async () => {
+  /** The stale-kernel installer with `module` in its extension layer, the `index`th __versions CRC flipped. */
+  async function withModule(module: string, index?: number) {
     const { model } = await verify("stale-kernel");
     const work = mkdtempSync(join(tmpdir(), "modversions-"));
-    const ko = join(work, "nvidia.ko");
-    execFileSync("cp", [join(dir, "../extension/nvidia.unsigned.ko"), ko]);
-    execFileSync("objcopy", ["--dump-section", `__versions=${join(work, "v")}`, ko]);
-    const versions = readFileSync(join(work, "v"));
-    versions.writeUInt32LE((versions.readUInt32LE(64) ^ 0xffff) >>> 0, 64); // the second record's CRC
-    writeFileSync(join(work, "v"), versions);
-    execFileSync("objcopy", ["--update-section", `__versions=${join(work, "v")}`, ko]);
-    const second = execFileSync("/sbin/modprobe", ["--dump-modversions", ko], { encoding: "utf8" }).split("\n")[1];
-    const [crc, name] = (second ?? "").split("\t");
+    const ko = join(work, "module.ko");
+    execFileSync("cp", [join(dir, "../extension", module), ko]);
+    if (index !== undefined) {
+      execFileSync("objcopy", ["--dump-section", `__versions=${join(work, "v")}`, ko]);
+      const versions = readFileSync(join(work, "v"));
+      versions.writeUInt32LE((versions.readUInt32LE(64 * index) ^ 0xffff) >>> 0, 64 * index);
+      writeFileSync(join(work, "v"), versions);
+      execFileSync("objcopy", ["--update-section", `__versions=${join(work, "v")}`, ko]);
+    }
+    const dumped = execFileSync("/sbin/modprobe", ["--dump-modversions", ko], { encoding: "utf8" }).split("\n");
     const at = {
       location: ko,
       layer: "nvidia-p2p",
       layerLocation: ko,
-      path: `/usr/lib/modules/${release}/extras/nvidia.ko`,
+      path: `/usr/lib/modules/${release}/extras/${module}`,
     };
     const [fact] = await judgeModules([await readModule(readFileSync(ko), at)], undefined, async () => []);
     rmSync(work, { recursive: true, force: true });
-    const artifact = { ...(model.artifacts[0] as ArtifactFact), modules: fact ? [fact] : [] };
+    const installer = model.artifacts[0] as ArtifactFact;
+    const artifact = { ...installer, modules: [...installer.modules, ...(fact ? [fact] : [])] };
     const { findings } = await runChecks([symbolVersions], { ...model, artifacts: [artifact] });
+    return { findings, dumped, installer };
+  }
+
+  it("names the symbol whose CRC differs, in a module whose __versions objcopy rewrote", async () => {
+    const { findings, dumped } = await withModule("nvidia.unsigned.ko", 1);
+    const [crc, name] = (dumped[1] ?? "").split("\t");
     expect(findings.map((f) => f.message)).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^nvidia imports 1 symbol\\(s\\) with another CRC than .* exports: ${name} \\(0x${Number(crc).toString(16).padStart(8, "0")}, the kernel's 0x[0-9a-f]{8}\\)$`,
+          `^nvidia imports 1 symbol\\(s\\) with another CRC than .* or the module exporting it: ${name} \\(0x${Number(crc).toString(16).padStart(8, "0")}, the kernel's 0x[0-9a-f]{8}\\)$`,
         ),
       ),
+    ]);
+  });
+
+  it("a symbol another module exports: judged against that module's CRC, as Module.symvers lists it", async () => {
+    const { findings, dumped, installer } = await withModule("crc-user.ko");
+    expect(findings).toEqual([]);
+    const libcrc32c = installer.modules.find((m) => m.name === "libcrc32c");
+    const symvers = readFileSync(`/usr/src/linux-headers-${release}/Module.symvers`, "utf8");
+    const listed = /^(0x[0-9a-f]{8})\tcrc32c\tlib\/libcrc32c\t/m.exec(symvers)?.[1];
+    expect(libcrc32c?.exports.find((e) => e.name === "crc32c")?.crc).toBe(Number(listed));
+    const index = dumped.findIndex((l) => l.endsWith("\tcrc32c"));
+    expect(dumped[index]).toBe(`${listed}\tcrc32c`);
+
+    const flipped = await withModule("crc-user.ko", index);
+    const crc = (Number(listed) ^ 0xffff) >>> 0;
+    expect(flipped.findings.map((f) => f.message)).toEqual([
+      `crc_user imports 1 symbol(s) with another CRC than ${installer.kernel?.location ?? ""} or the module exporting it: crc32c (0x${crc.toString(16).padStart(8, "0")}, libcrc32c's ${listed})`,
     ]);
   });
 });

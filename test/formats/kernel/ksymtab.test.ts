@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ElfFile } from "../../../src/formats/elf/file.js";
-import { readModVersions } from "../../../src/formats/elf/versions.js";
+import { readExportedVersions, readModVersions } from "../../../src/formats/elf/versions.js";
 import { readKernelImage } from "../../../src/formats/kernel/image.js";
 import { FileSource } from "../../../src/io/source.js";
 
@@ -29,6 +29,32 @@ describe("symbol versions (CONFIG_MODVERSIONS)", () => {
       .map(([crc, name]) => [name, Number(crc)] as const);
     expect(symvers.length).toBeGreaterThan(5000);
     expect(new Map(symvers)).toEqual(crcs);
+  });
+
+  it("reads every CRC Debian's modules export as its headers' Module.symvers lists them", async () => {
+    const modules = join(fixtures, "out/debian-kernel/modules", release);
+    const symvers = new Map<string, [string, number][]>();
+    for (const line of readFileSync(`/usr/src/linux-headers-${release}/Module.symvers`, "utf8").split("\n")) {
+      const [crc, name, module] = line.split("\t");
+      if (module === undefined || module === "vmlinux") continue;
+      symvers.set(module, [...(symvers.get(module) ?? []), [name as string, Number(crc)]]);
+    }
+    const files = readFileSync(join(modules, "modules.order"), "utf8")
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => l.replace(/\.ko$/, ""));
+    let compared = 0;
+    for (const module of files) {
+      const src = await FileSource.open(join(modules, `${module}.ko`));
+      const ours = await readExportedVersions(await ElfFile.open(src));
+      await src.close();
+      const listed = symvers.get(module.replace(/^kernel\//, "")) ?? [];
+      expect(new Map(ours.map((v) => [v.name, v.crc])), module).toEqual(new Map(listed));
+      compared += ours.length;
+    }
+    // Every module export Module.symvers lists, all 14,180 of them, is in the tree.
+    expect(compared).toBe([...symvers.values()].reduce((n, l) => n + l.length, 0));
+    expect(compared).toBeGreaterThan(10000);
   });
 
   it("finds none in a kernel built without MODVERSIONS", async () => {
