@@ -10,7 +10,6 @@ import { readExportedVersions, readModVersions } from "../src/formats/elf/versio
 import { moduleSource } from "../src/formats/kmod-sig/module-source.js";
 import {
   type ModuleSignature,
-  modinfoSignature,
   namesCertificate,
   readModuleSignature,
   rsaSignature,
@@ -60,12 +59,13 @@ export async function readModule(bytes: Uint8Array, at: ModuleAt): Promise<ReadM
   const versions = info.intree ? [] : await readModVersions(elf);
   const exports = await readExportedVersions(elf);
   const sig = await readModuleSignature(src);
-  const shown = sig && modinfoSignature(sig);
+  const id = sig?.signerId;
   const signature = sig && {
-    ...(shown
-      ? { signer: shown.signer, sigKey: shown.sig_key, hashAlgo: shown.sig_hashalgo }
-      : // modinfo prints nothing for a `sign-file -k` signature: its key id names the signer instead.
-        { signer: sig.signerId.kind === "skid" ? `key ${sig.signerId.skid}` : "", sigKey: "", hashAlgo: sig.hashAlgo }),
+    // As modinfo prints signer and sig_key; it prints nothing for a `sign-file -k` signature, named by its key id.
+    ...(id?.kind === "issuer-serial"
+      ? { signer: id.signer, sigKey: id.serial }
+      : { signer: `key ${id?.skid}`, sigKey: "" }),
+    hashAlgo: sig.hashAlgo,
   };
   const content = sig && !rsaSignature(sig) ? await src.read(0, sig.signedLength, "signed content") : undefined;
   return {

@@ -2,11 +2,10 @@
  * The run's worker threads (src/io/worker-pool.ts) and what the loader asks of them: a kernel image decoded
  * while the initramfs is read, modules decoded, hashed and parsed, and their signatures checked.
  */
-import type { StoredFile } from "../src/formats/squashfs/data.js";
-import { buffersOf, ownBuffer, WorkerPool } from "../src/io/worker-pool.js";
+import { buffersOf, ownBuffer, rethrown, WorkerPool } from "../src/io/worker-pool.js";
 import type { BootCommandLine, ReadKernel } from "./kernel.js";
-import type { ModuleAt, ReadModule, SignatureCheck } from "./modules.js";
-import type { Task } from "./worker.js";
+import type { ReadModule, SignatureCheck } from "./modules.js";
+import type { ModuleInput, ModuleOutput, Task } from "./worker.js";
 
 /** Signature checks go out in batches: one message per check would cost as much as the check. */
 const BATCH = 256;
@@ -31,16 +30,13 @@ export class VerifyPool {
     return this.pool.run(task, buffersOf([task.bytes])) as Promise<ReadKernel>;
   }
 
-  /** A module from its bytes, which move to the worker. */
-  module(at: ModuleAt, bytes: Uint8Array): Promise<ReadModule> {
-    const own = ownBuffer(bytes);
-    return this.pool.run({ kind: "module", at, bytes: own }, buffersOf([own])) as Promise<ReadModule>;
-  }
-
-  /** A module from its SquashFS blocks, which move to the worker and are decoded there. */
-  storedModule(at: ModuleAt, stored: StoredFile): Promise<ReadModule> {
-    const transfer = buffersOf([...stored.blocks.map((b) => b.bytes), stored.tail]);
-    return this.pool.run({ kind: "module", at, stored }, transfer) as Promise<ReadModule>;
+  /** Modules read on one thread; their bytes, or SquashFS blocks, move there. Each is read or an error. */
+  async modules(modules: readonly ModuleInput[]): Promise<(ReadModule | Error)[]> {
+    const transfer = buffersOf(
+      modules.flatMap((m) => ("bytes" in m ? [m.bytes] : [...m.stored.blocks.map((b) => b.bytes), m.stored.tail])),
+    );
+    const out = (await this.pool.run({ kind: "modules", modules }, transfer)) as ModuleOutput[];
+    return out.map((o) => ("read" in o ? o.read : rethrown(o.fault)));
   }
 
   /** Whether each signature verifies, in the order given. */

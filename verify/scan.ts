@@ -19,6 +19,7 @@ import type { FileFault, ModprobeFact, ScriptFact, ServiceFact } from "./model.j
 import { MODULE, type ReadModule } from "./modules.js";
 import { MUSL_PATH, mayBeObject } from "./objects.js";
 import type { VerifyPool } from "./pool.js";
+import type { ModuleInput } from "./worker.js";
 
 const MODPROBE = /^\/(usr\/local\/lib|usr\/lib|lib|etc)\/modprobe\.d\/[^/]+\.conf$/;
 const LIBRARY = /\/lib[^/]*\.so(\.[0-9.]+)?$/;
@@ -47,8 +48,11 @@ export interface LayerScan {
 /** A file of the layer being read. */
 type At = { readonly location: string; readonly layer: string; readonly path: string };
 
-/** Modules in flight on the pool at once: enough to keep every thread fed, few enough to bound memory. */
-const IN_FLIGHT = 32;
+/** Batches in flight on the pool at once: enough to keep every thread fed, few enough to bound memory. */
+const IN_FLIGHT = 8;
+/** A batch: this many modules, or this many stored bytes, whichever comes first. */
+const BATCH = 16;
+const BATCH_BYTES = 1 << 20;
 
 /** A file's reader error as a fault of the file; any other error is a bug, and thrown on. */
 function faultOf(err: unknown, at: At): FileFault {
@@ -92,12 +96,22 @@ export async function scanLayer(name: string, layer: Layer, pool: VerifyPool): P
   const text = new TextDecoder();
   const files = entries.filter((e) => e.type === "file" && (wanted(e.path) || mayBeObject(e, layer.kind)));
   const inFlight = new Set<Promise<void>>();
-  const track = (read: Promise<ReadModule>, at: At) => {
-    const done: Promise<void> = read
-      .then(
-        (m) => void modules.push(m),
-        (err: unknown) => void faults.push(faultOf(err, at)),
-      )
+  // Modules go to the pool in batches: one message per module would cost about as much as reading it.
+  let batch: { input: ModuleInput; at: At }[] = [];
+  let batchBytes = 0;
+  const flush = () => {
+    const sent = batch;
+    batch = [];
+    batchBytes = 0;
+    if (sent.length === 0) return;
+    const done: Promise<void> = pool
+      .modules(sent.map((b) => b.input))
+      .then((out) => {
+        for (const [i, r] of out.entries()) {
+          if (r instanceof Error) faults.push(faultOf(r, (sent[i] as (typeof sent)[number]).at));
+          else modules.push(r);
+        }
+      })
       .finally(() => inFlight.delete(done));
     inFlight.add(done);
   };
@@ -109,8 +123,13 @@ export async function scanLayer(name: string, layer: Layer, pool: VerifyPool): P
       if (MODULE.test(path)) {
         const where = { ...at, layerLocation: layer.description };
         // Its blocks are read here, in the layer's order; decoding them is the worker's.
-        if (stored) track(pool.storedModule(where, await stored()), at);
-        else track(pool.module(where, await collect(body, entry.size, MAX_FILE, location)), at);
+        const input: ModuleInput = stored
+          ? { at: where, stored: await stored() }
+          : { at: where, bytes: await collect(body, entry.size, MAX_FILE, location) };
+        batch.push({ input, at });
+        batchBytes +=
+          "bytes" in input ? input.bytes.length : input.stored.blocks.reduce((n, b) => n + (b.bytes?.length ?? 0), 0);
+        if (batch.length >= BATCH || batchBytes >= BATCH_BYTES) flush();
         while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
         continue;
       }
@@ -119,6 +138,7 @@ export async function scanLayer(name: string, layer: Layer, pool: VerifyPool): P
       faults.push(faultOf(err, at));
     }
   }
+  flush();
   await Promise.all(inFlight);
   for (const list of [modules, modprobe, caches, libraries, indexes, services, objects, scripts, pathFiles, faults]) {
     list.sort(byPath);

@@ -4,9 +4,16 @@ import { type BlockCodec, blockCodec } from "../src/formats/squashfs/codec.js";
 import type { StoredFile } from "../src/formats/squashfs/data.js";
 import { assembleFile } from "../src/formats/squashfs/data.js";
 import type { CompressorName } from "../src/formats/squashfs/format.js";
-import { buffersOf, type Moved, serveTasks } from "../src/io/worker-pool.js";
+import { buffersOf, type Fault, fault, type Moved, serveTasks } from "../src/io/worker-pool.js";
 import { type BootCommandLine, readKernel } from "./kernel.js";
-import { checkSignature, type ModuleAt, readModule, type SignatureCheck } from "./modules.js";
+import { checkSignature, type ModuleAt, type ReadModule, readModule, type SignatureCheck } from "./modules.js";
+
+export type ModuleInput =
+  | { readonly at: ModuleAt; readonly bytes: Uint8Array }
+  | { readonly at: ModuleAt; readonly stored: StoredFile };
+
+/** One module's answer: its facts, or why it could not be read (the others are read all the same). */
+export type ModuleOutput = { readonly read: ReadModule } | { readonly fault: Fault };
 
 export type Task =
   | {
@@ -15,9 +22,8 @@ export type Task =
       readonly location: string;
       readonly boot: BootCommandLine;
     }
-  /** A module given whole, or as a SquashFS stores it: its blocks are decoded here. */
-  | { readonly kind: "module"; readonly at: ModuleAt; readonly bytes: Uint8Array }
-  | { readonly kind: "module"; readonly at: ModuleAt; readonly stored: StoredFile }
+  /** Modules, each given whole or as a SquashFS stores it (its blocks are decoded here). */
+  | { readonly kind: "modules"; readonly modules: readonly ModuleInput[] }
   | { readonly kind: "signatures"; readonly checks: readonly SignatureCheck[] };
 
 /** One decoder per image: errors name it. */
@@ -35,11 +41,18 @@ async function handle(task: Task): Promise<Moved<unknown>> {
   switch (task.kind) {
     case "kernel":
       return stay(await readKernel(task.bytes, task.location, task.boot));
-    case "module": {
-      const bytes =
-        "bytes" in task ? task.bytes : assembleFile(task.stored, await codec(task.stored.name, task.stored.compressor));
-      const read = await readModule(bytes, task.at);
-      return { value: read, transfer: buffersOf([read.signed?.content]) };
+    case "modules": {
+      const out: ModuleOutput[] = [];
+      for (const m of task.modules) {
+        try {
+          const bytes =
+            "bytes" in m ? m.bytes : assembleFile(m.stored, await codec(m.stored.name, m.stored.compressor));
+          out.push({ read: await readModule(bytes, m.at) });
+        } catch (err) {
+          out.push({ fault: fault(err) });
+        }
+      }
+      return { value: out, transfer: buffersOf(out.map((o) => ("read" in o ? o.read.signed?.content : undefined))) };
     }
     case "signatures":
       return stay(await Promise.all(task.checks.map(checkSignature)));

@@ -10,7 +10,7 @@ import { availableParallelism } from "node:os";
 import { parentPort, type Transferable, Worker } from "node:worker_threads";
 import { FormatError, LimitError } from "./errors.js";
 
-type Fault =
+export type Fault =
   | { readonly kind: "format"; readonly args: ConstructorParameters<typeof FormatError> }
   | { readonly kind: "limit"; readonly args: ConstructorParameters<typeof LimitError> }
   | { readonly kind: "other"; readonly message: string };
@@ -21,7 +21,7 @@ type Reply =
   | { readonly id: number; readonly fault: Fault };
 
 /** The errors readers throw cross the thread as themselves: a bad file found on a worker is reported as one. */
-function fault(err: unknown): Fault {
+export function fault(err: unknown): Fault {
   if (err instanceof FormatError)
     return { kind: "format", args: [err.file, err.offset, err.structure, err.expected, err.found] };
   if (err instanceof LimitError)
@@ -29,7 +29,7 @@ function fault(err: unknown): Fault {
   return { kind: "other", message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
 }
 
-function rethrown(f: Fault): Error {
+export function rethrown(f: Fault): Error {
   if (f.kind === "format") return new FormatError(...f.args);
   if (f.kind === "limit") return new LimitError(...f.args);
   return new Error(`worker task failed: ${f.message}`);
@@ -86,9 +86,15 @@ function start(entry: URL): Worker {
   return new Worker(code, { eval: true });
 }
 
+/**
+ * Tasks a thread holds at once: while it works on one, the next waits in its own port, so it never idles for
+ * the main thread's answer between two tasks.
+ */
+const DEPTH = 3;
+
 export class WorkerPool<Task, Result> {
-  private readonly idle: Worker[] = [];
-  private readonly busy = new Map<Worker, Queued>();
+  /** Each thread's tasks not yet answered. */
+  private readonly held = new Map<Worker, Queued[]>();
   private readonly queue: Queued[] = [];
   private readonly ready: Promise<void>[] = [];
   private next = 0;
@@ -104,31 +110,30 @@ export class WorkerPool<Task, Result> {
           w.once("exit", () => resolve());
         }),
       );
+      const held: Queued[] = [];
+      this.held.set(w, held);
       w.on("message", (r: Reply) => {
         if (r === "ready") return;
-        const job = this.busy.get(w);
-        this.busy.delete(w);
-        this.idle.push(w);
-        if (job !== undefined && job.id === r.id) {
+        // Tasks that wait on something (a decoder loading) may finish out of order.
+        const at = held.findIndex((j) => j.id === r.id);
+        const job = at < 0 ? undefined : held.splice(at, 1)[0];
+        if (job !== undefined) {
           if (r.fault === undefined) job.resolve(r.result);
           else job.reject(rethrown(r.fault));
         }
         this.dispatch();
       });
-      // A thread that dies fails its task; the others go on.
-      w.on("error", (err) => {
-        this.busy.get(w)?.reject(err);
-        this.busy.delete(w);
-      });
-      w.on("exit", (code) => {
-        this.busy.get(w)?.reject(new Error(`worker thread exited (code ${code})`));
-        this.busy.delete(w);
-      });
-      this.idle.push(w);
+      // A thread that dies fails its tasks; the others go on.
+      const fail = (err: Error) => {
+        for (const job of held.splice(0)) job.reject(err);
+        this.held.delete(w);
+      };
+      w.on("error", fail);
+      w.on("exit", (code) => fail(new Error(`worker thread exited (code ${code})`)));
     }
   }
 
-  /** `task` run on the next idle thread; `transfer` lists the buffers it moves there (no longer usable here). */
+  /** `task` run on the next free thread; `transfer` lists the buffers it moves there (no longer usable here). */
   run(task: Task, transfer: readonly Transferable[] = []): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
       this.queue.push({ id: this.next++, task, transfer, resolve: resolve as (v: unknown) => void, reject });
@@ -136,22 +141,20 @@ export class WorkerPool<Task, Result> {
     });
   }
 
+  /** Each queued task to the thread holding the fewest, while one holds fewer than DEPTH. */
   private dispatch(): void {
-    for (;;) {
-      const w = this.idle.pop();
-      if (w === undefined) return;
-      const job = this.queue.shift();
-      if (job === undefined) {
-        this.idle.push(w);
-        return;
-      }
-      this.busy.set(w, job);
-      w.postMessage({ id: job.id, task: job.task }, [...job.transfer]);
+    while (this.queue.length > 0) {
+      let pick: [Worker, Queued[]] | undefined;
+      for (const entry of this.held) if (pick === undefined || entry[1].length < pick[1].length) pick = entry;
+      if (pick === undefined || pick[1].length >= DEPTH) return;
+      const job = this.queue.shift() as Queued;
+      pick[1].push(job);
+      pick[0].postMessage({ id: job.id, task: job.task }, [...job.transfer]);
     }
   }
 
   async close(): Promise<void> {
     await Promise.all(this.ready);
-    await Promise.all([...this.idle, ...this.busy.keys()].map((w) => w.terminate()));
+    await Promise.all([...this.held.keys()].map((w) => w.terminate()));
   }
 }

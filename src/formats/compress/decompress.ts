@@ -84,14 +84,21 @@ export async function decompressBuffer(
 
 /**
  * One block as SquashFS stores it (zstd frame, xz stream, zlib stream, raw lz4 block), decoded in memory into
- * at most `maxSize` bytes.
+ * at most `maxSize` bytes; with `into`, into that buffer (at most its length), the result a view of it.
  */
-export function decompressBlock(kind: Compression, bytes: Uint8Array, maxSize: number, name: string): Uint8Array {
+export function decompressBlock(
+  kind: Compression,
+  bytes: Uint8Array,
+  maxSize: number,
+  name: string,
+  into?: Uint8Array,
+): Uint8Array {
   let out: Uint8Array;
   try {
     switch (kind) {
       case "zstd":
-        out = zstdBlock(bytes, maxSize, name);
+        // The one decoder that writes in place; the others' output is copied below.
+        out = zstdBlock(bytes, maxSize, name, into);
         break;
       case "xz":
         out = xzBlock(bytes, maxSize, name);
@@ -114,5 +121,10 @@ export function decompressBlock(kind: Compression, bytes: Uint8Array, maxSize: n
     }
     throw new FormatError(name, 0, `${kind} block`, `valid ${kind} data`, (err as Error).message);
   }
-  return out;
+  if (into === undefined || out.buffer === into.buffer) return out;
+  if (out.length > into.length) {
+    throw new FormatError(name, 0, `${kind} block`, `at most ${into.length} bytes decoded`, `${out.length}`);
+  }
+  into.set(out);
+  return into.subarray(0, out.length);
 }

@@ -210,9 +210,10 @@ let blockCtx: DCtx | undefined;
 
 /**
  * One zstd frame in memory, into at most `maxSize` bytes; the native decoder is loaded once by the first
- * stream or `loadNativeZstd`.
+ * stream or `loadNativeZstd`. With `into`, the native decoder writes there (no buffer of its own), and the
+ * result is a view of it.
  */
-export function zstdBlock(bytes: Uint8Array, maxSize: number, name: string): Uint8Array {
+export function zstdBlock(bytes: Uint8Array, maxSize: number, name: string, into?: Uint8Array): Uint8Array {
   if (bytes.length < 5 || u32(bytes) !== MAGIC || bytes.length < headerSize(bytes[4] as number)) {
     throw new FormatError(name, 0, "zstd block", "a zstd frame header");
   }
@@ -223,10 +224,14 @@ export function zstdBlock(bytes: Uint8Array, maxSize: number, name: string): Uin
   if (native) {
     blockCtx ??= new native.DCtx();
     blockCtx.reset(native.ResetDirective.sessionOnly);
-    // One byte over the bound tells output that does not fit from output that just fits.
-    const dst = Buffer.allocUnsafe((header.contentSize ?? maxSize) + 1);
+    // One byte over the bound tells output that does not fit from output that just fits; decoded in place, a
+    // frame that is not done when `into` is full makes more than it holds.
+    const dst = into ?? Buffer.allocUnsafe((header.contentSize ?? maxSize) + 1);
     const [ret, produced, consumed] = blockCtx.decompressStream(dst, bytes);
     if (produced > maxSize) throw new LimitError(name, 0, "zstd block", maxSize, produced);
+    if (ret !== 0 && into !== undefined && produced === into.length) {
+      throw new FormatError(name, consumed, "zstd block", `at most ${into.length} bytes decoded`, "more");
+    }
     if (ret !== 0) throw new FormatError(name, bytes.length, "zstd block", "the rest of the frame", "end of block");
     if (consumed !== bytes.length) {
       throw new FormatError(name, consumed, "zstd block", "the end of the block after its frame", "more data");

@@ -97,8 +97,12 @@ export function child(d: Der, i: number, file: string, what: string, tag?: numbe
 export const TAG = { INTEGER: 0x02, OCTET_STRING: 0x04, OID: 0x06, SEQUENCE: 0x30, SET: 0x31 } as const;
 
 /** Upper-case colon hex, as modinfo and openssl print serials and key ids. */
-export const colonHex = (b: Uint8Array): string =>
-  [...b].map((x) => x.toString(16).toUpperCase().padStart(2, "0")).join(":");
+export function colonHex(b: Uint8Array): string {
+  const out = new Array<string>(b.length);
+  for (let i = 0; i < b.length; i++) out[i] = HEX[b[i] as number] as string;
+  return out.join(":");
+}
+const HEX = Array.from({ length: 256 }, (_, x) => x.toString(16).toUpperCase().padStart(2, "0"));
 
 /** An INTEGER's magnitude without the sign byte DER adds (BN_bn2bin's view). */
 export function unsignedInteger(content: Uint8Array): Uint8Array {

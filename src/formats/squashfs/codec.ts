@@ -4,8 +4,17 @@ import type { Compression } from "../compress/magic.js";
 import { loadNativeZstd } from "../compress/zstd.js";
 import type { CompressorName } from "./format.js";
 
-/** Decodes one stored block into at most `maxSize` bytes; errors name the block's position and structure. */
-export type BlockCodec = (bytes: Uint8Array, maxSize: number, at: number, what: string) => Uint8Array;
+/**
+ * Decodes one stored block into at most `maxSize` bytes (with `into`, into that buffer: at most its length);
+ * errors name the block's position and structure.
+ */
+export type BlockCodec = (
+  bytes: Uint8Array,
+  maxSize: number,
+  at: number,
+  what: string,
+  into?: Uint8Array,
+) => Uint8Array;
 
 /** How the shared decompressor names each SquashFS payload; lz4 blocks are raw (no frame), read as such. */
 const KINDS: Partial<Record<CompressorName, Compression>> = {
@@ -76,7 +85,7 @@ export async function blockCodec(name: string, compressor: CompressorName): Prom
     );
   }
   if (kind === "zstd") await loadNativeZstd();
-  return (bytes, maxSize, at, what) => {
+  return (bytes, maxSize, at, what, into) => {
     if (kind === "zstd") {
       const frame = zstdFrame(bytes);
       if (frame === undefined || frame.end !== bytes.length) {
@@ -91,7 +100,7 @@ export async function blockCodec(name: string, compressor: CompressorName): Prom
       if (frame.bound > maxSize) throw new LimitError(name, at, what, maxSize, frame.bound);
     }
     try {
-      return decompressBlock(kind, bytes, maxSize, name);
+      return decompressBlock(kind, bytes, maxSize, name, into);
     } catch (err) {
       // The shared decoder knows neither where the block is nor what it holds.
       if (err instanceof LimitError) throw new LimitError(name, at, what, err.limit, err.requested);

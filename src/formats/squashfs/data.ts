@@ -208,10 +208,12 @@ export function assembleFile(file: StoredFile, decode: BlockCodec): Uint8Array {
     const want = Math.min(bs, file.size - k * bs);
     const what = `data block ${k} of a file`;
     if (block.bytes === undefined) continue; // sparse: zeros
-    const data = block.compressed ? decode(block.bytes, bs, block.at, what) : block.bytes;
+    // Decoded in place, where the decoder can: no block-sized buffer to make and copy.
+    const place = out.subarray(k * bs, k * bs + want);
+    const data = block.compressed ? decode(block.bytes, bs, block.at, what, place) : block.bytes;
     if (data.length !== want)
       throw new FormatError(file.name, block.at, what, `${want} bytes decoded`, `${data.length}`);
-    out.set(data, k * bs);
+    if (data.buffer !== out.buffer) place.set(data);
   }
   // A file without a tail may end inside its last block: there is nothing to place then.
   if (file.tail.length > 0) out.set(file.tail, file.blocks.length * bs);
