@@ -4,18 +4,16 @@
  * other image's file system as one layer.
  *
  * Memory: the initramfs is read in place from its layer when the layer is stored uncompressed. A SquashFS
- * inside a compressed segment needs random access, so it is held while it is walked, one at a time, and dropped
- * once its facts are taken: nothing is written to disk. Modules are judged once the reference kernel is read
- * (./load.ts).
+ * inside a segment is streamed twice (src/image/streamed-squashfs-layer): once for its tables, held while it
+ * is walked, and once for the wanted files' bytes, each held until its facts are taken; nothing is written to
+ * disk. Modules are judged once the reference kernel is read (./load.ts).
  */
-import { splitInitramfs } from "../src/formats/initramfs/reader.js";
-import { SquashFs } from "../src/formats/squashfs/reader.js";
+import { type SegmentBounds, splitInitramfs } from "../src/formats/initramfs/reader.js";
 import { readImageFile } from "../src/image/image-layers.js";
 import { segmentFiles } from "../src/image/initramfs-layer.js";
-import { squashfsLayer } from "../src/image/squashfs-layer.js";
+import { streamedSquashfsLayer } from "../src/image/streamed-squashfs-layer.js";
 import { FormatError } from "../src/io/errors.js";
 import type { ByteSource } from "../src/io/source.js";
-import { BufferSource } from "../src/io/source.js";
 import { chainPath } from "../src/report/finding.js";
 import { parseManifest } from "../src/talos/manifest.js";
 import { depmodFacts } from "./depmod.js";
@@ -28,9 +26,18 @@ import type { VerifyPool } from "./pool.js";
 import { type Counter, CountingSource } from "./progress.js";
 import { type LayerScan, renamed, scanLayer } from "./scan.js";
 
-/** Bounds for what is read whole: a SquashFS inside the initramfs, extensions.yaml. */
-const MAX_SQUASHFS = 2 * 2 ** 30;
+/** Bounds for what is held whole: a SquashFS image's tables (inodes, directories, ...), extensions.yaml. */
+const MAX_TABLES = 1 << 30;
 const MAX_LISTING = 1 << 20;
+
+/** The body of the member whose header is at `at` in the segment, decoded again from the segment's start. */
+async function* memberBody(src: ByteSource, seg: SegmentBounds, at: number): AsyncGenerator<Uint8Array> {
+  for await (const { entry, body } of segmentFiles(src, seg, () => true)) {
+    if (entry.at !== at) continue;
+    yield* body;
+    return;
+  }
+}
 
 interface Layers {
   readonly layers: readonly LayerScan[];
@@ -62,9 +69,19 @@ async function initramfsLayers(initramfs: ByteSource, pool: VerifyPool, counter:
       }
       counter.at(location);
       const kind = member === "rootfs.sqsh" ? "squashfs" : "extension";
-      const sqsh = new BufferSource(location, await collect(body, entry.size, MAX_SQUASHFS, location));
-      const scan = await scanLayer(member, squashfsLayer(await SquashFs.open(sqsh), member, kind, location), pool);
-      scans.set(member, scan);
+      // This pass is the first; the second decodes the segment again, up to this member.
+      let first: AsyncIterable<Uint8Array> | undefined = body;
+      const stream = () => {
+        const pass = first ?? memberBody(initramfs, seg, entry.at);
+        first = undefined;
+        return pass;
+      };
+      const layer = await streamedSquashfsLayer(stream, entry.size, MAX_TABLES, {
+        id: member,
+        kind,
+        description: location,
+      });
+      scans.set(member, await scanLayer(member, layer, pool));
     }
   }
   const layers: LayerScan[] = [];

@@ -72,6 +72,8 @@ export function serveTasks<Task, Result>(handle: (task: Task) => Promise<Moved<R
 
 interface Queued {
   readonly id: number;
+  /** Resolves when the task is answered, either way. */
+  readonly settled: Promise<void>;
   readonly task: unknown;
   readonly transfer: readonly Transferable[];
   resolve(v: unknown): void;
@@ -135,10 +137,18 @@ export class WorkerPool<Task, Result> {
 
   /** `task` run on the next free thread; `transfer` lists the buffers it moves there (no longer usable here). */
   run(task: Task, transfer: readonly Transferable[] = []): Promise<Result> {
-    return new Promise<Result>((resolve, reject) => {
-      this.queue.push({ id: this.next++, task, transfer, resolve: resolve as (v: unknown) => void, reject });
-      this.dispatch();
+    const id = this.next++;
+    let answer: Pick<Queued, "resolve" | "reject"> | undefined;
+    const result = new Promise<Result>((resolve, reject) => {
+      answer = { resolve: resolve as (v: unknown) => void, reject };
     });
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queue.push({ id, task, transfer, settled, ...(answer as Pick<Queued, "resolve" | "reject">) });
+    this.dispatch();
+    return result;
   }
 
   /** Each queued task to the thread holding the fewest, while one holds fewer than DEPTH. */
@@ -153,8 +163,14 @@ export class WorkerPool<Task, Result> {
     }
   }
 
+  /**
+   * Stops the threads once the tasks they hold are done (tasks not yet sent are dropped): a thread stopped
+   * inside a native decoder aborts the whole process.
+   */
   async close(): Promise<void> {
+    for (const job of this.queue.splice(0)) job.reject(new Error("worker pool closed"));
     await Promise.all(this.ready);
+    await Promise.all([...this.held.values()].flat().map((job) => job.settled));
     await Promise.all([...this.held.keys()].map((w) => w.terminate()));
   }
 }

@@ -22,6 +22,12 @@ export interface FileRange {
   readonly length: number;
 }
 
+/** Bytes `start` up to `end` of the image. */
+export interface Extent {
+  readonly start: number;
+  readonly end: number;
+}
+
 /** A file's data blocks as stored, to be decoded elsewhere (another thread) by `assembleFile`. */
 export interface StoredFile {
   /** The image, named in errors. */
@@ -125,6 +131,22 @@ export class FileData {
       );
     }
     return block.subarray(file.fragmentOffset, file.fragmentOffset + tail);
+  }
+
+  /**
+   * Where the file's stored bytes are: its data blocks (one run from blocks_start) and its fragment block, as
+   * byte ranges of the image, for a reader that sees the image pass once and keeps only these.
+   */
+  async extents(file: FileInode, at: number): Promise<Extent[]> {
+    const count = Math.min(file.blockSizes.length, Math.ceil(file.fileSize / this.sb.blockSize));
+    let end = file.blocksStart;
+    for (const word of file.blockSizes.slice(0, count)) if (word !== SPARSE_BLOCK) end += word & DATA_SIZE_MASK;
+    const out: Extent[] = end > file.blocksStart ? [{ start: file.blocksStart, end }] : [];
+    if (file.fileSize > file.blockSizes.length * this.sb.blockSize && file.fragment !== INVALID_FRAGMENT) {
+      const f = await this.fragments.entry(file.fragment, at);
+      out.push({ start: f.start, end: f.start + (f.size & DATA_SIZE_MASK) });
+    }
+    return out;
   }
 
   /** The whole file's blocks as stored, for `assembleFile`; `at` locates the inode for errors. */

@@ -2,7 +2,7 @@ import { FormatError } from "../../io/errors.js";
 import type { ByteSource } from "../../io/source.js";
 import { MAX_SYMLINKS, resolveAsync } from "../../io/symlink.js";
 import { type BlockCodec, blockCodec } from "./codec.js";
-import { FileData, type FileRange, type StoredFile } from "./data.js";
+import { type Extent, FileData, type FileRange, type StoredFile } from "./data.js";
 import { type DirectoryEntry, DirectoryReader, type DirInode } from "./directory.js";
 import { ExportTable } from "./export.js";
 import { type CompressorOptions, DIR_SIZE_EXTRA, METADATA_SIZE, refBlock } from "./format.js";
@@ -13,7 +13,7 @@ import { MetadataCache } from "./metadata.js";
 import { readCompressorOptions, readSuperblock, type Superblock } from "./superblock.js";
 import { XattrTable } from "./xattr.js";
 
-export type { FileRange, StoredFile } from "./data.js";
+export type { Extent, FileRange, StoredFile } from "./data.js";
 export type { DirectoryEntry } from "./directory.js";
 export type { CompressorOptions } from "./format.js";
 export type { Inode, InodeKind } from "./inode.js";
@@ -260,6 +260,13 @@ export class SquashFs {
       );
     }
     return this.xattrTable.read(inode.xattrIndex);
+  }
+
+  /** Where a regular file's stored bytes are in the image (its data blocks, its fragment block). */
+  async extents(inode: Inode): Promise<Extent[]> {
+    if (inode.disk.type !== 2 && inode.disk.type !== 9)
+      throw new Error(`${this.src.name}: inode ${inode.number} is not a regular file`);
+    return this.data.extents(inode.disk, this.superblock.inodeTableStart + refBlock(inode.ref));
   }
 
   /** A regular file's blocks as stored, to decode on another thread (data.ts assembleFile). */
