@@ -37,6 +37,16 @@ function codec(name: string, compressor: CompressorName): Promise<BlockCodec> {
 
 const stay = <T>(value: T): Moved<T> => ({ value, transfer: [] });
 
+/**
+ * One buffer the modules are decoded into, one after the other: a module's facts keep none of its bytes, and
+ * a fresh buffer per module would leave hundreds of MiB for the collector.
+ */
+let scratch = new Uint8Array(0);
+function scratchOf(size: number): Uint8Array {
+  if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2, 1 << 20));
+  return scratch;
+}
+
 async function handle(task: Task): Promise<Moved<unknown>> {
   switch (task.kind) {
     case "kernel":
@@ -46,7 +56,9 @@ async function handle(task: Task): Promise<Moved<unknown>> {
       for (const m of task.modules) {
         try {
           const bytes =
-            "bytes" in m ? m.bytes : assembleFile(m.stored, await codec(m.stored.name, m.stored.compressor));
+            "bytes" in m
+              ? m.bytes
+              : assembleFile(m.stored, await codec(m.stored.name, m.stored.compressor), scratchOf(m.stored.size));
           out.push({ read: await readModule(bytes, m.at) });
         } catch (err) {
           out.push({ fault: fault(err) });

@@ -62,10 +62,15 @@ export function serveTasks<Task, Result>(handle: (task: Task) => Promise<Moved<R
   const port = parentPort;
   if (port === null) throw new Error("serveTasks runs on a worker thread");
   port.postMessage("ready");
+  // One task at a time, in the order sent: a thread holds several, and interleaved at their awaits they would
+  // share what a handler keeps between tasks.
+  let last: Promise<void> = Promise.resolve();
   port.on("message", ({ id, task }: { id: number; task: Task }) => {
-    handle(task).then(
-      ({ value, transfer }) => port.postMessage({ id, result: value } satisfies Reply, [...transfer]),
-      (err: unknown) => port.postMessage({ id, fault: fault(err) } satisfies Reply),
+    last = last.then(() =>
+      handle(task).then(
+        ({ value, transfer }) => port.postMessage({ id, result: value } satisfies Reply, [...transfer]),
+        (err: unknown) => port.postMessage({ id, fault: fault(err) } satisfies Reply),
+      ),
     );
   });
 }
@@ -116,7 +121,6 @@ export class WorkerPool<Task, Result> {
       this.held.set(w, held);
       w.on("message", (r: Reply) => {
         if (r === "ready") return;
-        // Tasks that wait on something (a decoder loading) may finish out of order.
         const at = held.findIndex((j) => j.id === r.id);
         const job = at < 0 ? undefined : held.splice(at, 1)[0];
         if (job !== undefined) {

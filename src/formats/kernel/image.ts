@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { FormatError } from "../../io/errors.js";
 import { type ByteSource, SliceSource } from "../../io/source.js";
-import { decompressBuffer } from "../compress/decompress.js";
+import { decompressStream } from "../compress/decompress.js";
 import { type Compression, SUPPORTED, sniff } from "../compress/magic.js";
 import { memberLength } from "../initramfs/members.js";
 import { type Certificate, parseCertificate } from "../x509/certificate.js";
@@ -201,13 +201,21 @@ export async function readKernelImage(src: ByteSource): Promise<KernelImage> {
     throw new FormatError(src.name, sizeAt, "payload size", "4 bytes after the payload", "end of file");
   }
   const length = await streamLength(src, h, compression, streamEnd);
-  const kernel = await decompressBuffer(compression, await src.read(at, length, "kernel payload"), {
+  const size = u32(await src.read(sizeAt, 4, "payload size"), 0);
+  // Decoded straight into a buffer of the stated size: a kernel is tens of MiB, and parts joined after would
+  // hold it twice. What does not fit is only counted, for the error.
+  const kernel = new Uint8Array(Math.min(size, MAX_KERNEL));
+  let decoded = 0;
+  const stream = decompressStream(compression, [await src.read(at, length, "kernel payload")], {
     name: `${src.name}!payload`,
     maxOutput: MAX_KERNEL,
   });
-  const size = u32(await src.read(sizeAt, 4, "payload size"), 0);
-  if (size !== kernel.length) {
-    throw new FormatError(src.name, sizeAt, "payload size", `${kernel.length} (the decompressed length)`, String(size));
+  for await (const part of stream) {
+    if (decoded + part.length <= kernel.length) kernel.set(part, decoded);
+    decoded += part.length;
+  }
+  if (size !== decoded) {
+    throw new FormatError(src.name, sizeAt, "payload size", `${decoded} (the decompressed length)`, String(size));
   }
   const version = h.format === "bzImage" ? h.version : banner(kernel, src.name, at);
   const config = await readEmbeddedConfig(kernel, `${src.name}!payload`);

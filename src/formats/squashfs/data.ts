@@ -222,16 +222,23 @@ export class FileData {
   }
 }
 
-/** A stored file decoded into one buffer of its size, each block checked as `FileData.read` checks it. */
-export function assembleFile(file: StoredFile, decode: BlockCodec): Uint8Array {
-  const out = new Uint8Array(file.size);
+/**
+ * A stored file decoded into one buffer of its size, each block checked as `FileData.read` checks it; into the
+ * start of `scratch` when it is large enough (a caller that reads one file after another makes one buffer).
+ */
+export function assembleFile(file: StoredFile, decode: BlockCodec, scratch?: Uint8Array): Uint8Array {
+  const out =
+    scratch !== undefined && scratch.length >= file.size ? scratch.subarray(0, file.size) : new Uint8Array(file.size);
   const bs = file.blockSize;
   for (const [k, block] of file.blocks.entries()) {
     const want = Math.min(bs, file.size - k * bs);
     const what = `data block ${k} of a file`;
-    if (block.bytes === undefined) continue; // sparse: zeros
     // Decoded in place, where the decoder can: no block-sized buffer to make and copy.
     const place = out.subarray(k * bs, k * bs + want);
+    if (block.bytes === undefined) {
+      place.fill(0); // sparse
+      continue;
+    }
     const data = block.compressed ? decode(block.bytes, bs, block.at, what, place) : block.bytes;
     if (data.length !== want)
       throw new FormatError(file.name, block.at, what, `${want} bytes decoded`, `${data.length}`);
