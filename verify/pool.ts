@@ -33,7 +33,9 @@ export class VerifyPool {
   /** Modules read on one thread; their bytes, or SquashFS blocks, move there. Each is read or an error. */
   async modules(modules: readonly ModuleInput[]): Promise<(ReadModule | Error)[]> {
     const transfer = buffersOf(
-      modules.flatMap((m) => ("bytes" in m ? [m.bytes] : [...m.stored.blocks.map((b) => b.bytes), m.stored.tail])),
+      modules.flatMap((m) =>
+        "bytes" in m ? [m.bytes] : [...m.stored.blocks.map((b) => b.bytes), m.stored.fragment?.bytes],
+      ),
     );
     const out = (await this.pool.run({ kind: "modules", modules }, transfer)) as ModuleOutput[];
     return out.map((o) => ("read" in o ? o.read : rethrown(o.fault)));

@@ -37,6 +37,14 @@ function codec(name: string, compressor: CompressorName): Promise<BlockCodec> {
 
 const stay = <T>(value: T): Moved<T> => ({ value, transfer: [] });
 
+/** Decoded fragment blocks per image: the files of one batch are neighbours, and share them. */
+const fragments = new Map<string, Map<number, Uint8Array>>();
+function fragmentsOf(image: string): Map<number, Uint8Array> {
+  const known = fragments.get(image) ?? new Map<number, Uint8Array>();
+  fragments.set(image, known);
+  return known;
+}
+
 /**
  * One buffer the modules are decoded into, one after the other: a module's facts keep none of its bytes, and
  * a fresh buffer per module would leave hundreds of MiB for the collector.
@@ -58,7 +66,12 @@ async function handle(task: Task): Promise<Moved<unknown>> {
           const bytes =
             "bytes" in m
               ? m.bytes
-              : assembleFile(m.stored, await codec(m.stored.name, m.stored.compressor), scratchOf(m.stored.size));
+              : assembleFile(
+                  m.stored,
+                  await codec(m.stored.name, m.stored.compressor),
+                  scratchOf(m.stored.size),
+                  fragmentsOf(m.stored.name),
+                );
           out.push({ read: await readModule(bytes, m.at) });
         } catch (err) {
           out.push({ fault: fault(err) });

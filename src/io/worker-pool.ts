@@ -48,8 +48,10 @@ export const ownBuffer = (b: Uint8Array): Uint8Array =>
  * The buffers under `views` (made by ownBuffer, or fresh), to move rather than copy. Empty ones are copied:
  * a moved empty buffer fails to arrive ("Unable to deserialize cloned data") and its message is lost.
  */
-export const buffersOf = (views: readonly (Uint8Array | undefined)[]): Transferable[] =>
-  views.flatMap((v) => (v === undefined || v.byteLength === 0 ? [] : [v.buffer as ArrayBuffer]));
+export const buffersOf = (views: readonly (Uint8Array | undefined)[]): Transferable[] => [
+  // Views may share a buffer; each is listed once.
+  ...new Set(views.flatMap((v) => (v === undefined || v.byteLength === 0 ? [] : [v.buffer as ArrayBuffer]))),
+];
 
 /** A result and the buffers to move to the other thread instead of copying them. */
 export interface Moved<T> {

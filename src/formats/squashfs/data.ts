@@ -1,6 +1,5 @@
 import { FormatError } from "../../io/errors.js";
 import type { ByteSource } from "../../io/source.js";
-import { ownBuffer } from "../../io/worker-pool.js";
 import type { BlockCodec } from "./codec.js";
 import {
   type BasicFileInode,
@@ -35,10 +34,19 @@ export interface StoredFile {
   readonly compressor: CompressorName;
   readonly size: number;
   readonly blockSize: number;
-  /** Each data block: its stored bytes (`compressed` or not), or undefined for a sparse one; and where it is. */
+  /**
+   * Each data block: its stored bytes (`compressed` or not), or undefined for a sparse one; and where it is.
+   * The blocks are views of one buffer of their own, the file's run of blocks as the image stores it.
+   */
   readonly blocks: readonly { readonly bytes?: Uint8Array; readonly compressed: boolean; readonly at: number }[];
-  /** The tail, from its fragment block (decoded here: files share those blocks). */
-  readonly tail: Uint8Array;
+  /** The fragment block holding the tail, as stored (decoded by assembleFile), and where the tail is in it. */
+  readonly fragment?: {
+    readonly bytes: Uint8Array;
+    readonly compressed: boolean;
+    readonly at: number;
+    readonly index: number;
+    readonly offset: number;
+  };
 }
 
 /** Fragment blocks hold the tails of many small files in a row; the last few decoded ones are kept. */
@@ -63,6 +71,12 @@ export class FileData {
    * the fragment table), named when they are what is wrong.
    */
   private async fetch(word: number, at: number, what: string, from: number): Promise<Uint8Array> {
+    this.checkBlock(word, at, what, from);
+    return this.src.read(at, word & DATA_SIZE_MASK, what);
+  }
+
+  /** A block's size word and position checked: within the block size, and inside the image. */
+  private checkBlock(word: number, at: number, what: string, from: number): void {
     const stored = word & DATA_SIZE_MASK;
     if ((word & ~(DATA_SIZE_MASK | DATA_UNCOMPRESSED)) !== 0 || stored > this.sb.blockSize) {
       throw new FormatError(
@@ -82,7 +96,6 @@ export class FileData {
         `${at}`,
       );
     }
-    return this.src.read(at, stored, what);
   }
 
   /** A fetched block decoded (or taken as stored), checked to hold at least `want` bytes. */
@@ -151,30 +164,57 @@ export class FileData {
 
   /** The whole file's blocks as stored, for `assembleFile`; `at` locates the inode for errors. */
   async stored(file: FileInode, at: number): Promise<StoredFile> {
-    const blocks: StoredFile["blocks"][number][] = [];
+    const { blockSize } = this.sb;
+    const placed: { word: number; at: number }[] = [];
     let pos = file.blocksStart;
-    const count = Math.min(file.blockSizes.length, Math.ceil(file.fileSize / this.sb.blockSize));
+    const count = Math.min(file.blockSizes.length, Math.ceil(file.fileSize / blockSize));
     for (const [k, word] of file.blockSizes.slice(0, count).entries()) {
-      const compressed = (word & DATA_UNCOMPRESSED) === 0;
-      if (word === SPARSE_BLOCK) blocks.push({ compressed, at: pos });
-      else
-        blocks.push({
-          bytes: ownBuffer(await this.fetch(word, pos, `data block ${k} of a file`, at)),
-          compressed,
-          at: pos,
-        });
+      if (word !== SPARSE_BLOCK) this.checkBlock(word, pos, `data block ${k} of a file`, at);
+      placed.push({ word, at: pos });
       pos += word & DATA_SIZE_MASK;
     }
-    const { blockSize } = this.sb;
-    const tail = await this.tail(file, at, file.fileSize, file.blockSizes.length * blockSize);
-    // Copies: they move to another thread.
+    // One copy of the whole run: it moves to another thread as one buffer.
+    const run =
+      pos > file.blocksStart
+        ? new Uint8Array(await this.src.read(file.blocksStart, pos - file.blocksStart, "data blocks of a file"))
+        : undefined;
+    const blocks = placed.map(({ word, at: p }) => {
+      const compressed = (word & DATA_UNCOMPRESSED) === 0;
+      if (word === SPARSE_BLOCK || run === undefined) return { compressed, at: p };
+      const from = p - file.blocksStart;
+      return { bytes: run.subarray(from, from + (word & DATA_SIZE_MASK)), compressed, at: p };
+    });
+    const hasTail = file.fileSize > file.blockSizes.length * blockSize;
     return {
       name: this.src.name,
       compressor: this.sb.compressor,
       size: file.fileSize,
       blockSize,
       blocks,
-      tail: ownBuffer(tail),
+      ...(hasTail ? { fragment: await this.storedFragment(file, at) } : {}),
+    };
+  }
+
+  /** The fragment block of `file`'s tail as stored, copied to move to another thread. */
+  private async storedFragment(file: FileInode, at: number): Promise<NonNullable<StoredFile["fragment"]>> {
+    if (file.fragment === INVALID_FRAGMENT) {
+      throw new FormatError(
+        this.src.name,
+        at,
+        "file inode",
+        `blocks for all ${file.fileSize} bytes`,
+        `${file.blockSizes.length} blocks and no fragment`,
+      );
+    }
+    const f = await this.fragments.entry(file.fragment, at);
+    const what = `fragment block ${file.fragment}`;
+    const raw = await this.fetch(f.size, f.start, what, this.sb.fragmentTableStart ?? at);
+    return {
+      bytes: new Uint8Array(raw),
+      compressed: (f.size & DATA_UNCOMPRESSED) === 0,
+      at: f.start,
+      index: file.fragment,
+      offset: file.fragmentOffset,
     };
   }
 
@@ -225,8 +265,14 @@ export class FileData {
 /**
  * A stored file decoded into one buffer of its size, each block checked as `FileData.read` checks it; into the
  * start of `scratch` when it is large enough (a caller that reads one file after another makes one buffer).
+ * `fragments` keeps decoded fragment blocks by index for the next files of the same image, which share them.
  */
-export function assembleFile(file: StoredFile, decode: BlockCodec, scratch?: Uint8Array): Uint8Array {
+export function assembleFile(
+  file: StoredFile,
+  decode: BlockCodec,
+  scratch?: Uint8Array,
+  fragments?: Map<number, Uint8Array>,
+): Uint8Array {
   const out =
     scratch !== undefined && scratch.length >= file.size ? scratch.subarray(0, file.size) : new Uint8Array(file.size);
   const bs = file.blockSize;
@@ -244,7 +290,25 @@ export function assembleFile(file: StoredFile, decode: BlockCodec, scratch?: Uin
       throw new FormatError(file.name, block.at, what, `${want} bytes decoded`, `${data.length}`);
     if (data.buffer !== out.buffer) place.set(data);
   }
-  // A file without a tail may end inside its last block: there is nothing to place then.
-  if (file.tail.length > 0) out.set(file.tail, file.blocks.length * bs);
+  const f = file.fragment;
+  const tailStart = file.blocks.length * bs;
+  if (f === undefined || file.size <= tailStart) return out;
+  const what = `fragment block ${f.index}`;
+  const block = fragments?.get(f.index) ?? (f.compressed ? decode(f.bytes, bs, f.at, what) : f.bytes);
+  if (fragments !== undefined && !fragments.has(f.index)) {
+    fragments.set(f.index, block);
+    if (fragments.size > FRAGMENT_CACHE) fragments.delete(fragments.keys().next().value as number);
+  }
+  const tail = file.size - tailStart;
+  if (f.offset + tail > block.length) {
+    throw new FormatError(
+      file.name,
+      f.at,
+      "file inode fragment offset",
+      `${tail} bytes inside fragment block ${f.index} of ${block.length}`,
+      `offset ${f.offset}`,
+    );
+  }
+  out.set(block.subarray(f.offset, f.offset + tail), tailStart);
   return out;
 }
