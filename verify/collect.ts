@@ -4,16 +4,19 @@
  * other image's file system as one layer.
  *
  * Memory: the initramfs is read in place from its layer when the layer is stored uncompressed. A SquashFS
- * inside a segment is streamed twice (src/image/streamed-squashfs-layer): once for its tables, held while it
- * is walked, and once for the wanted files' bytes, each held until its facts are taken; nothing is written to
- * disk. Modules are judged once the reference kernel is read (./load.ts).
+ * inside a segment is held while it is walked when it is at most MAX_HELD; a larger one is streamed twice
+ * (src/image/streamed-squashfs-layer): once for its tables, held while it is walked, and once for the wanted
+ * files' bytes, each held until its facts are taken. Nothing is written to disk. Modules are judged once the reference kernel is read (./load.ts).
  */
 import { type SegmentBounds, splitInitramfs } from "../src/formats/initramfs/reader.js";
+import { SquashFs } from "../src/formats/squashfs/reader.js";
 import { readImageFile } from "../src/image/image-layers.js";
 import { segmentFiles } from "../src/image/initramfs-layer.js";
+import type { Entry, Layer } from "../src/image/layer.js";
+import { squashfsLayer } from "../src/image/squashfs-layer.js";
 import { streamedSquashfsLayer } from "../src/image/streamed-squashfs-layer.js";
 import { FormatError } from "../src/io/errors.js";
-import type { ByteSource } from "../src/io/source.js";
+import { BufferSource, type ByteSource } from "../src/io/source.js";
 import { chainPath } from "../src/report/finding.js";
 import { parseManifest } from "../src/talos/manifest.js";
 import { depmodFacts } from "./depmod.js";
@@ -26,9 +29,41 @@ import type { VerifyPool } from "./pool.js";
 import { type Counter, CountingSource } from "./progress.js";
 import { type LayerScan, renamed, scanLayer } from "./scan.js";
 
-/** Bounds for what is held whole: a SquashFS image's tables (inodes, directories, ...), extensions.yaml. */
+/**
+ * Bounds for what is held whole: a SquashFS image in a segment (a larger one is streamed twice), a streamed
+ * image's tables (inodes, directories, ...), extensions.yaml.
+ */
+const MAX_HELD = 32 << 20;
 const MAX_TABLES = 1 << 30;
 const MAX_LISTING = 1 << 20;
+
+type SqshNames = Parameters<typeof streamedSquashfsLayer>[3];
+
+/**
+ * A SquashFS member of a segment as a layer: one this small is held, and read in place; a larger one is
+ * streamed (its tables held, then its files' bytes as they pass on a second decode of the segment).
+ */
+async function sqshLayer(
+  initramfs: ByteSource,
+  seg: SegmentBounds,
+  entry: Entry,
+  body: AsyncIterable<Uint8Array>,
+  names: SqshNames,
+): Promise<Layer> {
+  const { id, kind, description } = names;
+  if (entry.size <= MAX_HELD) {
+    const sqsh = new BufferSource(description, await collect(body, entry.size, MAX_HELD, description));
+    return squashfsLayer(await SquashFs.open(sqsh), id, kind, description);
+  }
+  // This pass is the first; the second decodes the segment again, up to this member.
+  let first: AsyncIterable<Uint8Array> | undefined = body;
+  const stream = () => {
+    const pass = first ?? memberBody(initramfs, seg, entry.at);
+    first = undefined;
+    return pass;
+  };
+  return streamedSquashfsLayer(stream, entry.size, MAX_TABLES, names);
+}
 
 /** The body of the member whose header is at `at` in the segment, decoded again from the segment's start. */
 async function* memberBody(src: ByteSource, seg: SegmentBounds, at: number): AsyncGenerator<Uint8Array> {
@@ -69,19 +104,8 @@ async function initramfsLayers(initramfs: ByteSource, pool: VerifyPool, counter:
       }
       counter.at(location);
       const kind = member === "rootfs.sqsh" ? "squashfs" : "extension";
-      // This pass is the first; the second decodes the segment again, up to this member.
-      let first: AsyncIterable<Uint8Array> | undefined = body;
-      const stream = () => {
-        const pass = first ?? memberBody(initramfs, seg, entry.at);
-        first = undefined;
-        return pass;
-      };
-      const layer = await streamedSquashfsLayer(stream, entry.size, MAX_TABLES, {
-        id: member,
-        kind,
-        description: location,
-      });
-      scans.set(member, await scanLayer(member, layer, pool));
+      const names: SqshNames = { id: member, kind, description: location };
+      scans.set(member, await scanLayer(member, await sqshLayer(initramfs, seg, entry, body, names), pool));
     }
   }
   const layers: LayerScan[] = [];

@@ -2,6 +2,8 @@
  * The run's worker threads (src/io/worker-pool.ts) and what the loader asks of them: a kernel image decoded
  * while the initramfs is read, modules decoded, hashed and parsed, and their signatures checked.
  */
+
+import type { Certificate } from "../src/formats/x509/certificate.js";
 import { buffersOf, ownBuffer, rethrown, WorkerPool } from "../src/io/worker-pool.js";
 import type { BootCommandLine, ReadKernel } from "./kernel.js";
 import type { ReadModule, SignatureCheck } from "./modules.js";
@@ -41,11 +43,19 @@ export class VerifyPool {
     return out.map((o) => ("read" in o ? o.read : rethrown(o.fault)));
   }
 
-  /** Whether each signature verifies, in the order given. */
+  /**
+   * Whether each signature verifies, in the order given. A batch names each certificate once: thousands of
+   * checks share a few, and each would otherwise be copied to the thread with every check.
+   */
   async signatures(checks: readonly SignatureCheck[]): Promise<boolean[]> {
     const batches: Promise<boolean[]>[] = [];
     for (let i = 0; i < checks.length; i += BATCH) {
-      batches.push(this.pool.run({ kind: "signatures", checks: checks.slice(i, i + BATCH) }) as Promise<boolean[]>);
+      const certs: Certificate[] = [];
+      const batch = checks.slice(i, i + BATCH).map(({ cert, ...check }) => {
+        const known = certs.indexOf(cert);
+        return { ...check, cert: known < 0 ? certs.push(cert) - 1 : known };
+      });
+      batches.push(this.pool.run({ kind: "signatures", certs, checks: batch }) as Promise<boolean[]>);
     }
     return (await Promise.all(batches)).flat();
   }

@@ -4,6 +4,7 @@ import { type BlockCodec, blockCodec } from "../src/formats/squashfs/codec.js";
 import type { StoredFile } from "../src/formats/squashfs/data.js";
 import { assembleFile } from "../src/formats/squashfs/data.js";
 import type { CompressorName } from "../src/formats/squashfs/format.js";
+import type { Certificate } from "../src/formats/x509/certificate.js";
 import { buffersOf, type Fault, fault, type Moved, serveTasks } from "../src/io/worker-pool.js";
 import { type BootCommandLine, readKernel } from "./kernel.js";
 import { checkSignature, type ModuleAt, type ReadModule, readModule, type SignatureCheck } from "./modules.js";
@@ -24,7 +25,12 @@ export type Task =
     }
   /** Modules, each given whole or as a SquashFS stores it (its blocks are decoded here). */
   | { readonly kind: "modules"; readonly modules: readonly ModuleInput[] }
-  | { readonly kind: "signatures"; readonly checks: readonly SignatureCheck[] };
+  /** Signature checks, each naming its certificate by its index in `certs`. */
+  | {
+      readonly kind: "signatures";
+      readonly certs: readonly Certificate[];
+      readonly checks: readonly (Omit<SignatureCheck, "cert"> & { readonly cert: number })[];
+    };
 
 /** One decoder per image: errors name it. */
 const codecs = new Map<string, Promise<BlockCodec>>();
@@ -80,7 +86,9 @@ async function handle(task: Task): Promise<Moved<unknown>> {
       return { value: out, transfer: buffersOf(out.map((o) => ("read" in o ? o.read.signed?.content : undefined))) };
     }
     case "signatures":
-      return stay(await Promise.all(task.checks.map(checkSignature)));
+      return stay(
+        await Promise.all(task.checks.map((c) => checkSignature({ ...c, cert: task.certs[c.cert] as Certificate }))),
+      );
   }
 }
 

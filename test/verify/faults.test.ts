@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { writeImageArchive } from "../../src/formats/oci/write.js";
 import { SquashFs } from "../../src/formats/squashfs/reader.js";
 import { squashfsLayer } from "../../src/image/squashfs-layer.js";
+import { streamedSquashfsLayer } from "../../src/image/streamed-squashfs-layer.js";
 import { FileSource } from "../../src/io/source.js";
 import { runChecks } from "../../src/report/check.js";
 import { checks } from "../../verify/checks/index.js";
@@ -119,6 +120,16 @@ describe("a file that cannot be read", () => {
       ]);
       expect(scan.modules.find((m) => m.path.endsWith("/unsigned.ko"))?.signed).toBeUndefined();
       expect(scan.caches).toHaveLength(1);
+      // Streamed, as a SquashFS too large to hold is read from a compressed segment: the same facts and fault.
+      const stream = async function* () {
+        for (let at = 0; at < bytes.length; at += 1 << 16) yield new Uint8Array(bytes.subarray(at, at + (1 << 16)));
+      };
+      const streamed = await streamedSquashfsLayer(stream, bytes.length, 1 << 20, {
+        id: "rootfs",
+        kind: "squashfs",
+        description: sqsh,
+      });
+      expect(await scanLayer("rootfs", streamed, pool)).toEqual(scan);
     } finally {
       await pool.close();
       await src.close();

@@ -16,6 +16,11 @@ export interface DecompressOptions {
   readonly zstd?: "native" | "fzstd";
   /** lz4 only: force the pure-JavaScript decoder. */
   readonly lz4?: "native" | "js";
+  /**
+   * Each output is valid only until the next is asked for: xz and native zstd then decode into one buffer,
+   * for a caller that copies each output at once (a kernel payload into its buffer).
+   */
+  readonly reuse?: boolean;
 }
 
 function unsupported(kind: Compression, name: string): FormatError {
@@ -32,9 +37,9 @@ function decoder(
     case "gzip":
       return gzipStream(input, opts.name, at);
     case "zstd":
-      return zstdStream(input, opts.name, at, opts.zstd);
+      return zstdStream(input, opts.name, at, opts.zstd, opts.reuse);
     case "xz":
-      return xzStream(input, opts.name, at);
+      return xzStream(input, opts.name, at, opts.reuse);
     case "lz4-frame":
     case "lz4-legacy":
       return lz4Stream(kind, input, opts.name, at, opts.lz4);

@@ -34,9 +34,13 @@ class Engine extends Unxz {
   /** Input offset of the start of `chunk` below. */
   private base = 0;
 
+  /** The one output buffer, when each output may be overwritten by the next. */
+  private reused: Buffer | undefined;
+
   constructor(
     private readonly name: string,
     private readonly at: Position,
+    private readonly reuse = false,
   ) {
     super();
   }
@@ -45,7 +49,7 @@ class Engine extends Unxz {
   *code(chunk: Buffer, finish: boolean): Generator<Uint8Array> {
     let off = 0;
     for (;;) {
-      const out = Buffer.allocUnsafe(OUT);
+      const out = this.reuse ? (this.reused ??= Buffer.allocUnsafe(OUT)) : Buffer.allocUnsafe(OUT);
       const [ret, availIn, availOut] = this.native.codeSync(
         finish ? LZMA_FINISH : LZMA_RUN,
         chunk,
@@ -78,13 +82,17 @@ class Engine extends Unxz {
 
 const asBuffer = (b: Uint8Array) => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length));
 
-/** An xz stream (streams back to back, with their padding) decoded as it is read. */
+/**
+ * An xz stream (streams back to back, with their padding) decoded as it is read; with `reuse`, each output is
+ * valid only until the next is asked for (one buffer for all, for a caller that copies them at once).
+ */
 export async function* xzStream(
   input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   name: string,
   at: Position,
+  reuse = false,
 ): AsyncGenerator<Uint8Array> {
-  const engine = new Engine(name, at);
+  const engine = new Engine(name, at, reuse);
   try {
     for await (const chunk of input) yield* engine.code(asBuffer(chunk), false);
     yield* engine.finish();

@@ -132,8 +132,8 @@ interface Decoder {
   end(): Iterable<Uint8Array>;
 }
 
-/** libzstd through its streaming call, into buffers of one block each. */
-function nativeDecoder(n: Native): Decoder {
+/** libzstd through its streaming call, into buffers of one block each (one for all, with `reuse`). */
+function nativeDecoder(n: Native, reuse: boolean): Decoder {
   const dctx = new n.DCtx();
   let dst = Buffer.allocUnsafe(BLOCK_MAX);
   return {
@@ -145,7 +145,7 @@ function nativeDecoder(n: Native): Decoder {
         const full = produced === dst.length;
         if (produced > 0) {
           yield dst.subarray(0, produced);
-          dst = Buffer.allocUnsafe(BLOCK_MAX);
+          if (!reuse) dst = Buffer.allocUnsafe(BLOCK_MAX);
         }
         if (src.length === 0 && !full) return;
       }
@@ -177,15 +177,19 @@ function fzstdDecoder(): Decoder {
   };
 }
 
-/** A zstd stream (frames back to back) decoded as it is read; `at` follows the unit being decoded. */
+/**
+ * A zstd stream (frames back to back) decoded as it is read; `at` follows the unit being decoded. With
+ * `reuse`, each output may be overwritten once the next is asked for.
+ */
 export async function* zstdStream(
   input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   name: string,
   at: Position,
   backend?: "native" | "fzstd",
+  reuse = false,
 ): AsyncGenerator<Uint8Array> {
   const n = backend === "fzstd" ? undefined : await loadNativeZstd();
-  const decoder = n ? nativeDecoder(n) : fzstdDecoder();
+  const decoder = n ? nativeDecoder(n, reuse) : fzstdDecoder();
   const src = new Input(input, name);
   const decoded = (what: string, run: () => Iterable<Uint8Array>): Iterable<Uint8Array> => {
     try {

@@ -209,6 +209,7 @@ export async function readKernelImage(src: ByteSource): Promise<KernelImage> {
   const stream = decompressStream(compression, [await src.read(at, length, "kernel payload")], {
     name: `${src.name}!payload`,
     maxOutput: MAX_KERNEL,
+    reuse: true,
   });
   for await (const part of stream) {
     if (decoded + part.length <= kernel.length) kernel.set(part, decoded);
