@@ -49,7 +49,8 @@ class Engine extends Unxz {
   *code(chunk: Buffer, finish: boolean): Generator<Uint8Array> {
     let off = 0;
     for (;;) {
-      const out = this.reuse ? (this.reused ??= Buffer.allocUnsafe(OUT)) : Buffer.allocUnsafe(OUT);
+      if (this.reuse) this.reused ??= Buffer.allocUnsafe(OUT);
+      const out = this.reused ?? Buffer.allocUnsafe(OUT);
       const [ret, availIn, availOut] = this.native.codeSync(
         finish ? LZMA_FINISH : LZMA_RUN,
         chunk,
