@@ -8,7 +8,7 @@
  * (src/image/streamed-squashfs-layer): once for its tables, held while it is walked, and once for the wanted
  * files' bytes, each held until its facts are taken. Nothing is written to disk. Modules are judged once the reference kernel is read (./load.ts).
  */
-import { type SegmentBounds, splitInitramfs } from "../src/formats/initramfs/reader.js";
+import { splitInitramfs } from "../src/formats/initramfs/reader.js";
 import { SquashFs } from "../src/formats/squashfs/reader.js";
 import { readImageFile } from "../src/image/image-layers.js";
 import { segmentFiles } from "../src/image/initramfs-layer.js";
@@ -39,39 +39,34 @@ const MAX_LISTING = 1 << 20;
 
 type SqshNames = Parameters<typeof streamedSquashfsLayer>[3];
 
+/** A streamed member's second pass: its body, once the segment is decoded again. */
+interface Replay {
+  body?: AsyncIterable<Uint8Array>;
+}
+
 /**
  * A SquashFS member of a segment as a layer: one this small is held, and read in place; a larger one is
- * streamed (its tables held, then its files' bytes as they pass on a second decode of the segment).
+ * streamed (its tables held now, its files' bytes taken from `replay` when the segment is decoded again).
  */
 async function sqshLayer(
-  initramfs: ByteSource,
-  seg: SegmentBounds,
   entry: Entry,
   body: AsyncIterable<Uint8Array>,
   names: SqshNames,
-): Promise<Layer> {
+): Promise<{ layer: Layer; replay?: Replay }> {
   const { id, kind, description } = names;
   if (entry.size <= MAX_HELD) {
     const sqsh = new BufferSource(description, await collect(body, entry.size, MAX_HELD, description));
-    return squashfsLayer(await SquashFs.open(sqsh), id, kind, description);
+    return { layer: squashfsLayer(await SquashFs.open(sqsh), id, kind, description) };
   }
-  // This pass is the first; the second decodes the segment again, up to this member.
+  const replay: Replay = {};
   let first: AsyncIterable<Uint8Array> | undefined = body;
   const stream = () => {
-    const pass = first ?? memberBody(initramfs, seg, entry.at);
+    const pass = first ?? replay.body;
     first = undefined;
+    if (pass === undefined) throw new Error(`${description}: read again before the segment is decoded again`);
     return pass;
   };
-  return streamedSquashfsLayer(stream, entry.size, MAX_TABLES, names);
-}
-
-/** The body of the member whose header is at `at` in the segment, decoded again from the segment's start. */
-async function* memberBody(src: ByteSource, seg: SegmentBounds, at: number): AsyncGenerator<Uint8Array> {
-  for await (const { entry, body } of segmentFiles(src, seg, () => true)) {
-    if (entry.at !== at) continue;
-    yield* body;
-    return;
-  }
+  return { layer: await streamedSquashfsLayer(stream, entry.size, MAX_TABLES, names), replay };
 }
 
 interface Layers {
@@ -89,6 +84,7 @@ async function initramfsLayers(initramfs: ByteSource, pool: VerifyPool, counter:
   let yaml: { text: string; location: string } | undefined;
   const firmware: string[] = [];
   const wanted = (p: string) => p.endsWith(".sqsh") || p === "/extensions.yaml" || FIRMWARE_PATH.test(p);
+  const streamed = new Map<number, { member: string; location: string; layer: Layer; replay: Replay }>();
   for (const seg of await splitInitramfs(src)) {
     for await (const { entry, body } of segmentFiles(src, seg, wanted)) {
       if (FIRMWARE_PATH.test(entry.path)) {
@@ -104,9 +100,20 @@ async function initramfsLayers(initramfs: ByteSource, pool: VerifyPool, counter:
       }
       counter.at(location);
       const kind = member === "rootfs.sqsh" ? "squashfs" : "extension";
-      const names: SqshNames = { id: member, kind, description: location };
-      scans.set(member, await scanLayer(member, await sqshLayer(initramfs, seg, entry, body, names), pool));
+      const { layer, replay } = await sqshLayer(entry, body, { id: member, kind, description: location });
+      if (replay === undefined) scans.set(member, await scanLayer(member, layer, pool));
+      else streamed.set(entry.at, { member, location, layer, replay });
     }
+    // The streamed members' files, all in one more decode of the segment, however many there are.
+    if (streamed.size === 0) continue;
+    for await (const { entry, body } of segmentFiles(initramfs, seg, (p) => p.endsWith(".sqsh"))) {
+      const s = streamed.get(entry.at);
+      if (s === undefined) continue;
+      counter.at(s.location);
+      s.replay.body = body;
+      scans.set(s.member, await scanLayer(s.member, s.layer, pool));
+    }
+    streamed.clear();
   }
   const layers: LayerScan[] = [];
   const rootfs = scans.get("rootfs.sqsh");
