@@ -96,6 +96,19 @@ interface Run {
   got: number;
 }
 
+/**
+ * The ranges to keep for a file; none for one whose block list is damaged (or that stores nothing): it is
+ * handed out at once, and reading it says what is wrong, as for a held image.
+ */
+async function usedExtents(fs: SquashFs, inode: Inode): Promise<Extent[]> {
+  try {
+    return (await fs.extents(inode)).filter((x) => x.end > x.start);
+  } catch (err) {
+    if (err instanceof FormatError || err instanceof LimitError) return [];
+    throw err;
+  }
+}
+
 async function* streamedContents(
   fs: SquashFs,
   src: KeptSource,
@@ -112,8 +125,7 @@ async function* streamedContents(
       continue;
     }
     const inode = await fs.inode(e.at);
-    // An empty run has nothing to wait for: reading the file says what is wrong with it.
-    const extents = (await fs.extents(inode)).filter((x) => x.end > x.start);
+    const extents = await usedExtents(fs, inode);
     const file: Pending = { inode, entries: [e], extents, waiting: extents.length };
     files.set(e.at, file);
     for (const x of extents) {

@@ -153,10 +153,16 @@ export class FileData {
   async extents(file: FileInode, at: number): Promise<Extent[]> {
     const count = Math.min(file.blockSizes.length, Math.ceil(file.fileSize / this.sb.blockSize));
     let end = file.blocksStart;
-    for (const word of file.blockSizes.slice(0, count)) if (word !== SPARSE_BLOCK) end += word & DATA_SIZE_MASK;
+    // Checked as reading checks them, so no range is larger than its blocks or outside the image.
+    for (const [k, word] of file.blockSizes.slice(0, count).entries()) {
+      if (word === SPARSE_BLOCK) continue;
+      this.checkBlock(word, end, `data block ${k} of a file`, at);
+      end += word & DATA_SIZE_MASK;
+    }
     const out: Extent[] = end > file.blocksStart ? [{ start: file.blocksStart, end }] : [];
     if (file.fileSize > file.blockSizes.length * this.sb.blockSize && file.fragment !== INVALID_FRAGMENT) {
       const f = await this.fragments.entry(file.fragment, at);
+      this.checkBlock(f.size, f.start, `fragment block ${file.fragment}`, this.sb.fragmentTableStart ?? at);
       out.push({ start: f.start, end: f.start + (f.size & DATA_SIZE_MASK) });
     }
     return out;
