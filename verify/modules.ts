@@ -20,7 +20,7 @@ import {
 import type { Certificate } from "../src/formats/x509/certificate.js";
 import { BufferSource } from "../src/io/source.js";
 import { ownBuffer } from "../src/io/worker-pool.js";
-import { certFact, type ModuleFact } from "./model.js";
+import { type CertFact, certFact, type ModuleFact } from "./model.js";
 
 export const MODULE = /\.ko(\.(xz|zst|gz))?$/;
 
@@ -124,6 +124,13 @@ export async function judgeModules(
     if (m.signed && cert) checks.push({ ...m.signed, cert });
   }
   const verdicts = await verify(checks);
+  // One fact per certificate, shared by the thousands of modules it signs.
+  const facts = new Map<Certificate, CertFact>();
+  const factOf = (c: Certificate): CertFact => {
+    const known = facts.get(c) ?? certFact(c);
+    facts.set(c, known);
+    return known;
+  };
   let next = 0;
   return modules.map(({ signed, ...m }, i) => {
     const cert = named[i];
@@ -131,6 +138,6 @@ export async function judgeModules(
     if (certs === undefined) return { ...m, trust: { kind: "no-kernel" } };
     if (cert === undefined) return { ...m, trust: { kind: "unknown-key" } };
     const ok = verdicts[next++] as boolean;
-    return { ...m, trust: { kind: ok ? "trusted" : "bad-signature", cert: certFact(cert) } };
+    return { ...m, trust: { kind: ok ? "trusted" : "bad-signature", cert: factOf(cert) } };
   });
 }
