@@ -72,7 +72,6 @@ export async function streamedSquashfsLayer(
     pos += chunk.length;
   }
   if (pos !== size) throw new FormatError(names.description, pos, "squashfs image", `${size} bytes`, `${pos}`);
-  src.runs.set(0, head);
   if (tables !== undefined) src.runs.set(tablesAt, tables);
   const fs = await SquashFs.open(src);
   const base = squashfsLayer(fs, names.id, names.kind, names.description);

@@ -106,12 +106,32 @@ export class FileData {
     return data;
   }
 
-  private async fragment(index: number, at: number): Promise<Uint8Array> {
+  /**
+   * The fragment table's entry for `file`'s tail, its size word and position checked; a tail without a
+   * fragment is an error of the inode.
+   */
+  private async fragmentEntry(file: FileInode, at: number): Promise<{ start: number; size: number }> {
+    if (file.fragment === INVALID_FRAGMENT) {
+      throw new FormatError(
+        this.src.name,
+        at,
+        "file inode",
+        `blocks for all ${file.fileSize} bytes`,
+        `${file.blockSizes.length} blocks and no fragment`,
+      );
+    }
+    const f = await this.fragments.entry(file.fragment, at);
+    this.checkBlock(f.size, f.start, `fragment block ${file.fragment}`, this.sb.fragmentTableStart ?? at);
+    return f;
+  }
+
+  private async fragment(file: FileInode, at: number): Promise<Uint8Array> {
+    const index = file.fragment;
     const hit = this.fragmentBlocks.get(index);
     if (hit !== undefined) return hit;
-    const f = await this.fragments.entry(index, at);
+    const f = await this.fragmentEntry(file, at);
     const what = `fragment block ${index}`;
-    const raw = await this.fetch(f.size, f.start, what, this.sb.fragmentTableStart ?? at);
+    const raw = await this.src.read(f.start, f.size & DATA_SIZE_MASK, what);
     const data = this.decodeBlock(f.size, raw, f.start, 0, what);
     this.fragmentBlocks.set(index, data);
     if (this.fragmentBlocks.size > FRAGMENT_CACHE) {
@@ -123,16 +143,7 @@ export class FileData {
   /** The tail of `file` from its fragment, checked as `read` checks it; empty when it has none. */
   private async tail(file: FileInode, at: number, size: number, tailStart: number): Promise<Uint8Array> {
     if (size <= tailStart) return new Uint8Array(0);
-    if (file.fragment === INVALID_FRAGMENT) {
-      throw new FormatError(
-        this.src.name,
-        at,
-        "file inode",
-        `blocks for all ${size} bytes`,
-        `${file.blockSizes.length} blocks and no fragment`,
-      );
-    }
-    const block = await this.fragment(file.fragment, at);
+    const block = await this.fragment(file, at);
     const tail = size - tailStart;
     if (file.fragmentOffset + tail > block.length) {
       throw new FormatError(
@@ -146,23 +157,37 @@ export class FileData {
     return block.subarray(file.fragmentOffset, file.fragmentOffset + tail);
   }
 
+  /** Whether part of the file lies past its blocks, in a fragment. */
+  private hasTail(file: FileInode): boolean {
+    return file.fileSize > file.blockSizes.length * this.sb.blockSize;
+  }
+
   /**
-   * Where the file's stored bytes are: its data blocks (one run from blocks_start) and its fragment block, as
-   * byte ranges of the image, for a reader that sees the image pass once and keeps only these.
+   * The file's data blocks, each size word and position checked as reading checks them, and where their run
+   * (from blocks_start) ends.
    */
-  async extents(file: FileInode, at: number): Promise<Extent[]> {
+  private blocksOf(file: FileInode, at: number): { blocks: { word: number; at: number }[]; end: number } {
     const count = Math.min(file.blockSizes.length, Math.ceil(file.fileSize / this.sb.blockSize));
+    const blocks: { word: number; at: number }[] = [];
     let end = file.blocksStart;
-    // Checked as reading checks them, so no range is larger than its blocks or outside the image.
     for (const [k, word] of file.blockSizes.slice(0, count).entries()) {
-      if (word === SPARSE_BLOCK) continue;
-      this.checkBlock(word, end, `data block ${k} of a file`, at);
+      if (word !== SPARSE_BLOCK) this.checkBlock(word, end, `data block ${k} of a file`, at);
+      blocks.push({ word, at: end });
       end += word & DATA_SIZE_MASK;
     }
+    return { blocks, end };
+  }
+
+  /**
+   * Where the file's stored bytes are: its data blocks (one run from blocks_start) and its fragment block, as
+   * byte ranges of the image, for a reader that sees the image pass once and keeps only these. Checked as
+   * reading checks them, so no range is larger than its blocks or outside the image.
+   */
+  async extents(file: FileInode, at: number): Promise<Extent[]> {
+    const { end } = this.blocksOf(file, at);
     const out: Extent[] = end > file.blocksStart ? [{ start: file.blocksStart, end }] : [];
-    if (file.fileSize > file.blockSizes.length * this.sb.blockSize && file.fragment !== INVALID_FRAGMENT) {
-      const f = await this.fragments.entry(file.fragment, at);
-      this.checkBlock(f.size, f.start, `fragment block ${file.fragment}`, this.sb.fragmentTableStart ?? at);
+    if (this.hasTail(file) && file.fragment !== INVALID_FRAGMENT) {
+      const f = await this.fragmentEntry(file, at);
       out.push({ start: f.start, end: f.start + (f.size & DATA_SIZE_MASK) });
     }
     return out;
@@ -170,51 +195,30 @@ export class FileData {
 
   /** The whole file's blocks as stored, for `assembleFile`; `at` locates the inode for errors. */
   async stored(file: FileInode, at: number): Promise<StoredFile> {
-    const { blockSize } = this.sb;
-    const placed: { word: number; at: number }[] = [];
-    let pos = file.blocksStart;
-    const count = Math.min(file.blockSizes.length, Math.ceil(file.fileSize / blockSize));
-    for (const [k, word] of file.blockSizes.slice(0, count).entries()) {
-      if (word !== SPARSE_BLOCK) this.checkBlock(word, pos, `data block ${k} of a file`, at);
-      placed.push({ word, at: pos });
-      pos += word & DATA_SIZE_MASK;
-    }
+    const { blocks: placed, end } = this.blocksOf(file, at);
     // One copy of the whole run: it moves to another thread as one buffer.
+    const start = file.blocksStart;
     const run =
-      pos > file.blocksStart
-        ? new Uint8Array(await this.src.read(file.blocksStart, pos - file.blocksStart, "data blocks of a file"))
-        : undefined;
+      end > start ? new Uint8Array(await this.src.read(start, end - start, "data blocks of a file")) : undefined;
     const blocks = placed.map(({ word, at: p }) => {
       const compressed = (word & DATA_UNCOMPRESSED) === 0;
       if (word === SPARSE_BLOCK || run === undefined) return { compressed, at: p };
-      const from = p - file.blocksStart;
-      return { bytes: run.subarray(from, from + (word & DATA_SIZE_MASK)), compressed, at: p };
+      return { bytes: run.subarray(p - start, p - start + (word & DATA_SIZE_MASK)), compressed, at: p };
     });
-    const hasTail = file.fileSize > file.blockSizes.length * blockSize;
     return {
       name: this.src.name,
       compressor: this.sb.compressor,
       size: file.fileSize,
-      blockSize,
+      blockSize: this.sb.blockSize,
       blocks,
-      ...(hasTail ? { fragment: await this.storedFragment(file, at) } : {}),
+      ...(this.hasTail(file) ? { fragment: await this.storedFragment(file, at) } : {}),
     };
   }
 
   /** The fragment block of `file`'s tail as stored, copied to move to another thread. */
   private async storedFragment(file: FileInode, at: number): Promise<NonNullable<StoredFile["fragment"]>> {
-    if (file.fragment === INVALID_FRAGMENT) {
-      throw new FormatError(
-        this.src.name,
-        at,
-        "file inode",
-        `blocks for all ${file.fileSize} bytes`,
-        `${file.blockSizes.length} blocks and no fragment`,
-      );
-    }
-    const f = await this.fragments.entry(file.fragment, at);
-    const what = `fragment block ${file.fragment}`;
-    const raw = await this.fetch(f.size, f.start, what, this.sb.fragmentTableStart ?? at);
+    const f = await this.fragmentEntry(file, at);
+    const raw = await this.src.read(f.start, f.size & DATA_SIZE_MASK, `fragment block ${file.fragment}`);
     return {
       bytes: new Uint8Array(raw),
       compressed: (f.size & DATA_UNCOMPRESSED) === 0,
