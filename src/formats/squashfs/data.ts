@@ -144,17 +144,7 @@ export class FileData {
   private async tail(file: FileInode, at: number, size: number, tailStart: number): Promise<Uint8Array> {
     if (size <= tailStart) return new Uint8Array(0);
     const block = await this.fragment(file, at);
-    const tail = size - tailStart;
-    if (file.fragmentOffset + tail > block.length) {
-      throw new FormatError(
-        this.src.name,
-        at,
-        "file inode fragment offset",
-        `${tail} bytes inside fragment block ${file.fragment} of ${block.length}`,
-        `offset ${file.fragmentOffset}`,
-      );
-    }
-    return block.subarray(file.fragmentOffset, file.fragmentOffset + tail);
+    return tailIn(block, file.fragment, file.fragmentOffset, size - tailStart, this.src.name, at);
   }
 
   /** Whether part of the file lies past its blocks, in a fragment. */
@@ -309,16 +299,20 @@ export function assembleFile(
     fragments.set(f.index, block);
     if (fragments.size > FRAGMENT_CACHE) fragments.delete(fragments.keys().next().value as number);
   }
-  const tail = file.size - tailStart;
-  if (f.offset + tail > block.length) {
+  out.set(tailIn(block, f.index, f.offset, file.size - tailStart, file.name, f.at), tailStart);
+  return out;
+}
+
+/** A file's tail, `length` bytes at `offset` of its decoded fragment block `index`; past its end is an error at `at`. */
+function tailIn(block: Uint8Array, index: number, offset: number, length: number, name: string, at: number) {
+  if (offset + length > block.length) {
     throw new FormatError(
-      file.name,
-      f.at,
+      name,
+      at,
       "file inode fragment offset",
-      `${tail} bytes inside fragment block ${f.index} of ${block.length}`,
-      `offset ${f.offset}`,
+      `${length} bytes inside fragment block ${index} of ${block.length}`,
+      `offset ${offset}`,
     );
   }
-  out.set(block.subarray(f.offset, f.offset + tail), tailStart);
-  return out;
+  return block.subarray(offset, offset + length);
 }
