@@ -76,7 +76,8 @@ export function initramfsSegmentLayer(src: ByteSource, seg: SegmentBounds): Laye
 /**
  * The regular files of one segment that `want` picks by path, with their content, in one pass: entries() and
  * then contents() would decode a compressed segment twice. A hard-link group is the member that carries its
- * bytes (or, when none does, its first member, empty), as entries() gives it.
+ * bytes (or, when none does, its first member, empty), as entries() gives it. A compressed segment is decoded
+ * into one buffer: each body chunk is valid only until the next is asked for.
  */
 export async function* segmentFiles(
   src: ByteSource,
@@ -85,7 +86,7 @@ export async function* segmentFiles(
 ): AsyncGenerator<LayerContent> {
   const description = `${src.name}!segment ${seg.index}`;
   const empty = new Map<string, Entry>();
-  for await (const { entry, body } of segmentEntries(src, seg)) {
+  for await (const { entry, body } of segmentEntries(src, seg, true)) {
     if (entry.type !== "file") continue;
     const e = layerEntry(entry, description);
     const key = `${entry.devmajor}:${entry.devminor}:${entry.ino}`;

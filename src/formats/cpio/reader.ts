@@ -81,8 +81,10 @@ export async function* readCpio(
 async function* readArchive(input: StreamReader, file: string): AsyncGenerator<CpioMember, number> {
   for (;;) {
     const at = input.offset;
-    const h = await input.readExact(HEADER, "cpio header");
-    if (h === undefined) throw new FormatError(file, at, "cpio archive", `an entry or ${TRAILER}`, "end of input");
+    const read = await input.readExact(HEADER, "cpio header");
+    if (read === undefined) throw new FormatError(file, at, "cpio archive", `an entry or ${TRAILER}`, "end of input");
+    // A copy: its fields are parsed after later reads, which may reuse the buffer under it.
+    const h = read.slice();
     const magic = latin1.decode(h.subarray(0, 6));
     if (magic !== "070701" && magic !== "070702") {
       throw new FormatError(file, at, "cpio header", "magic 070701 or 070702", JSON.stringify(magic));

@@ -83,15 +83,21 @@ export async function splitInitramfs(src: ByteSource): Promise<SegmentBounds[]> 
   return out;
 }
 
-/** A segment's cpio entries and their bodies, streamable (decompressing as they are read). */
+/**
+ * A segment's cpio entries and their bodies, streamable (decompressing as they are read). With `reuse`, a
+ * compressed segment is decoded into one buffer: each body chunk is valid only until the next is asked for,
+ * for a reader that copies what it keeps (a segment is hundreds of MiB of output otherwise left to the
+ * collector).
+ */
 export async function* segmentEntries(
   src: ByteSource,
   seg: SegmentBounds,
+  reuse = false,
 ): AsyncGenerator<{ entry: CpioEntry; body: AsyncIterable<Uint8Array> }> {
-  for await (const { body, ...entry } of segmentMembers(src, seg)) yield { entry, body: body() };
+  for await (const { body, ...entry } of segmentMembers(src, seg, reuse)) yield { entry, body: body() };
 }
 
-async function* segmentMembers(src: ByteSource, seg: SegmentBounds): AsyncGenerator<CpioMember> {
+async function* segmentMembers(src: ByteSource, seg: SegmentBounds, reuse: boolean): AsyncGenerator<CpioMember> {
   const name = `${src.name}!segment ${seg.index}`;
   const raw = streamSource(new SliceSource(src, seg.offset, seg.length, name));
   if (seg.compression === "none") {
@@ -100,7 +106,7 @@ async function* segmentMembers(src: ByteSource, seg: SegmentBounds): AsyncGenera
   }
   let ended = false;
   const stream = (async function* () {
-    yield* decompressStream(seg.compression as Compression, raw, { name, maxOutput: MAX_SEGMENT });
+    yield* decompressStream(seg.compression as Compression, raw, { name, maxOutput: MAX_SEGMENT, reuse });
     ended = true;
   })();
   // The kernel decodes the member in one decompress() call and refuses one whose data stops inside an entry
@@ -163,7 +169,7 @@ async function* rethrow<T>(it: AsyncIterable<T>, map: (err: unknown) => unknown)
 /** Every entry of every segment in order, each body streamable before the next entry is asked for. */
 export async function* readInitramfs(src: ByteSource): AsyncGenerator<{ segment: SegmentBounds; entry: CpioMember }> {
   for (const segment of await splitInitramfs(src)) {
-    for await (const entry of segmentMembers(src, segment)) yield { segment, entry };
+    for await (const entry of segmentMembers(src, segment, false)) yield { segment, entry };
   }
 }
 
@@ -172,7 +178,7 @@ export async function listInitramfs(src: ByteSource): Promise<Segment[]> {
   const out: Segment[] = [];
   for (const seg of await splitInitramfs(src)) {
     const entries: CpioEntry[] = [];
-    for await (const { body: _, ...header } of segmentMembers(src, seg)) entries.push(header);
+    for await (const { body: _, ...header } of segmentMembers(src, seg, true)) entries.push(header);
     out.push({ ...seg, entries });
   }
   return out;
