@@ -23,7 +23,7 @@ import { depmodFacts } from "./depmod.js";
 import { listedLayers } from "./extensions-yaml.js";
 import { collect, treeLayer } from "./layers.js";
 import { type ArtifactFact, type ExtensionFact, FIRMWARE_PATH } from "./model.js";
-import type { ReadModule } from "./modules.js";
+import type { Judge, ReadModule } from "./modules.js";
 import type { Opened } from "./open.js";
 import type { VerifyPool } from "./pool.js";
 import { type Counter, CountingSource } from "./progress.js";
@@ -77,7 +77,12 @@ interface Layers {
 }
 
 /** The installer's initramfs: rootfs.sqsh and the extension layers listed in extensions.yaml, bottom to top. */
-async function initramfsLayers(initramfs: ByteSource, pool: VerifyPool, counter: Counter): Promise<Layers> {
+async function initramfsLayers(
+  initramfs: ByteSource,
+  pool: VerifyPool,
+  counter: Counter,
+  judge: Judge,
+): Promise<Layers> {
   const name = initramfs.name;
   const src = new CountingSource(initramfs, counter);
   const scans = new Map<string, LayerScan>();
@@ -101,7 +106,7 @@ async function initramfsLayers(initramfs: ByteSource, pool: VerifyPool, counter:
       counter.at(location);
       const kind = member === "rootfs.sqsh" ? "squashfs" : "extension";
       const { layer, replay } = await sqshLayer(entry, body, { id: member, kind, description: location });
-      if (replay === undefined) scans.set(member, await scanLayer(member, layer, pool));
+      if (replay === undefined) scans.set(member, await scanLayer(member, layer, pool, judge));
       else streamed.set(entry.at, { member, location, layer, replay });
     }
     // The streamed members' files, all in one more decode of the segment, however many there are.
@@ -111,7 +116,7 @@ async function initramfsLayers(initramfs: ByteSource, pool: VerifyPool, counter:
       if (s === undefined) continue;
       counter.at(s.location);
       s.replay.body = body;
-      scans.set(s.member, await scanLayer(s.member, s.layer, pool));
+      scans.set(s.member, await scanLayer(s.member, s.layer, pool, judge));
     }
     streamed.clear();
   }
@@ -137,7 +142,7 @@ async function initramfsLayers(initramfs: ByteSource, pool: VerifyPool, counter:
 }
 
 /** An extension image: its rootfs/ as the one layer, named by its manifest. */
-async function extensionImageLayers(opened: Opened, pool: VerifyPool, counter: Counter): Promise<Layers> {
+async function extensionImageLayers(opened: Opened, pool: VerifyPool, counter: Counter, judge: Judge): Promise<Layers> {
   const { input, image, tree } = opened;
   const manifestFile = chainPath(input.file, "/manifest.yaml");
   const text = new TextDecoder().decode(await readImageFile(image, tree, "/manifest.yaml", MAX_LISTING));
@@ -146,6 +151,7 @@ async function extensionImageLayers(opened: Opened, pool: VerifyPool, counter: C
     manifest?.metadata.name || input.file,
     treeLayer(tree, "/rootfs", "extension", input.file, counter),
     pool,
+    judge,
   );
   const extension = {
     location: layer.location,
@@ -161,17 +167,23 @@ async function extensionImageLayers(opened: Opened, pool: VerifyPool, counter: C
 /** An artifact's facts, its modules read but not judged, and its kernel still being read. */
 export type ReadArtifact = Omit<ArtifactFact, "modules" | "kernel"> & { readonly modules: readonly ReadModule[] };
 
-export async function artifactFacts(opened: Opened, pool: VerifyPool, counter: Counter): Promise<ReadArtifact> {
+export async function artifactFacts(
+  opened: Opened,
+  pool: VerifyPool,
+  counter: Counter,
+  judge: Judge,
+): Promise<ReadArtifact> {
   const { input, image, tree } = opened;
   counter.at(input.file);
   const { initramfs } = opened;
   let read: Layers;
-  if (initramfs) read = await initramfsLayers(initramfs, pool, counter);
-  else if (tree.get("/manifest.yaml") && tree.get("/rootfs")) read = await extensionImageLayers(opened, pool, counter);
+  if (initramfs) read = await initramfsLayers(initramfs, pool, counter, judge);
+  else if (tree.get("/manifest.yaml") && tree.get("/rootfs"))
+    read = await extensionImageLayers(opened, pool, counter, judge);
   else {
     // Any other image: its flattened file system, read as one image layer.
     const layer = treeLayer(tree, "", "image-layer", input.file, counter);
-    read = { layers: [await scanLayer("image", layer, pool)], extensions: [] };
+    read = { layers: [await scanLayer("image", layer, pool, judge)], extensions: [] };
   }
   const { layers, extensions, firmware } = read;
   return {

@@ -9,7 +9,7 @@ import { DEFAULT_PLATFORM, type Platform } from "../src/formats/oci/archive.js";
 import { artifactFacts, type ReadArtifact } from "./collect.js";
 import type { ArtifactFact, VerifyModel } from "./model.js";
 import { ROLES } from "./model.js";
-import { judgeModules } from "./modules.js";
+import { Judge } from "./modules.js";
 import { type ArtifactInput, type Opened, openArtifact } from "./open.js";
 import { VerifyPool } from "./pool.js";
 import { type Progress, Tally } from "./progress.js";
@@ -36,15 +36,23 @@ export async function loadModel(
   const pool = new VerifyPool();
   try {
     for (const [i, input] of sorted.entries()) opened.push(await openArtifact(input, platform, pool, tally.input(i)));
+    const reference = Promise.all(opened.map((o) => o.kernel)).then((kernels) => {
+      const withKernel = opened.flatMap((o, i) => (kernels[i] ? [{ role: o.input.role, read: kernels[i] }] : []));
+      return (withKernel.find((k) => k.role === "installer") ?? withKernel[0])?.read;
+    });
+    reference.catch(() => undefined); // awaited below, once the layers are read
+    const judge = new Judge(
+      reference.then((r) => r?.certificates),
+      (checks) => pool.signatures(checks),
+    );
     const read: ReadArtifact[] = [];
     for (const [i, o] of opened.entries()) {
       const counter = tally.input(i);
-      read.push(await artifactFacts(o, pool, counter));
+      read.push(await artifactFacts(o, pool, counter, judge));
       counter.finish();
     }
     const kernels = await Promise.all(opened.map((o) => o.kernel));
-    const withKernel = opened.flatMap((o, i) => (kernels[i] ? [{ role: o.input.role, read: kernels[i] }] : []));
-    const ref = (withKernel.find((k) => k.role === "installer") ?? withKernel[0])?.read;
+    const ref = await reference;
     const artifacts: ArtifactFact[] = [];
     for (const [i, { modules, ...a }] of read.entries()) {
       const kernel = kernels[i]?.kernel;
@@ -55,7 +63,7 @@ export async function loadModel(
         ...(talosVersion ? { talosVersion } : {}),
         ...(kernel ? { kernel } : {}),
         ...(boot ? { boot } : {}),
-        modules: await judgeModules(modules, ref?.certificates, (checks) => pool.signatures(checks)),
+        modules: await judge.judge(modules),
         ...rest,
       });
     }

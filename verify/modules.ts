@@ -108,36 +108,66 @@ export async function checkSignature({ sig, digest, content, cert }: SignatureCh
   return verifyModuleSignature(new BufferSource("module", content), sig, cert);
 }
 
+/** One signature's verdict: the certificate it names (none: an unknown key), and whether it verifies. */
+interface Verdict {
+  readonly cert?: Certificate;
+  readonly ok: boolean;
+}
+
 /**
- * The modules judged against `certs` (undefined without a reference kernel); `verify` runs the signature
- * checks (on the pool), in the order given.
+ * Judges modules against the reference kernel's certificates (`certs`, undefined without a reference kernel),
+ * `verify` running the checks on the pool in the order given. Checks begin as modules are read, once the
+ * certificates are known, so they run beside the reading rather than after it.
  */
-export async function judgeModules(
-  modules: readonly ReadModule[],
-  certs: readonly Certificate[] | undefined,
-  verify: (checks: readonly SignatureCheck[]) => Promise<readonly boolean[]>,
-): Promise<ModuleFact[]> {
-  const named = modules.map(({ signed }) => (signed ? certs?.find((c) => namesCertificate(signed.sig, c)) : undefined));
-  const checks: SignatureCheck[] = [];
-  for (const [i, m] of modules.entries()) {
-    const cert = named[i];
-    if (m.signed && cert) checks.push({ ...m.signed, cert });
+export class Judge {
+  /** Each signature's place in the batch it was checked in, by the `signed` part its module facts share. */
+  private readonly begun = new Map<object, { readonly batch: Promise<Verdict[]>; readonly index: number }>();
+
+  constructor(
+    private readonly certs: Promise<readonly Certificate[] | undefined>,
+    private readonly verify: (checks: readonly SignatureCheck[]) => Promise<readonly boolean[]>,
+  ) {}
+
+  /** Starts checking the signatures of `modules`, just read. */
+  begin(modules: readonly ReadModule[]): void {
+    const signed = [...new Set(modules.flatMap((m) => (m.signed && !this.begun.has(m.signed) ? [m.signed] : [])))];
+    if (signed.length === 0) return;
+    const batch = this.certs.then(async (certs) => {
+      const named = signed.map((s) => certs?.find((c) => namesCertificate(s.sig, c)));
+      const checks = signed.flatMap((s, i) => {
+        const cert = named[i];
+        return cert ? [{ ...s, cert }] : [];
+      });
+      const oks = await this.verify(checks);
+      let next = 0;
+      return named.map((cert) => (cert ? { cert, ok: oks[next++] as boolean } : { ok: false }));
+    });
+    batch.catch(() => undefined); // a kernel that cannot be read fails the run where it is awaited
+    for (const [index, s] of signed.entries()) this.begun.set(s, { batch, index });
   }
-  const verdicts = await verify(checks);
-  // One fact per certificate, shared by the thousands of modules it signs.
-  const facts = new Map<Certificate, CertFact>();
-  const factOf = (c: Certificate): CertFact => {
-    const known = facts.get(c) ?? certFact(c);
-    facts.set(c, known);
-    return known;
-  };
-  let next = 0;
-  return modules.map(({ signed, ...m }, i) => {
-    const cert = named[i];
-    if (signed === undefined) return { ...m, trust: { kind: "unsigned" } };
-    if (certs === undefined) return { ...m, trust: { kind: "no-kernel" } };
-    if (cert === undefined) return { ...m, trust: { kind: "unknown-key" } };
-    const ok = verdicts[next++] as boolean;
-    return { ...m, trust: { kind: ok ? "trusted" : "bad-signature", cert: factOf(cert) } };
-  });
+
+  /** The modules' facts, each signature judged. */
+  async judge(modules: readonly ReadModule[]): Promise<ModuleFact[]> {
+    this.begin(modules);
+    const certs = await this.certs;
+    // One fact per certificate, shared by the thousands of modules it signs.
+    const facts = new Map<Certificate, CertFact>();
+    const factOf = (c: Certificate): CertFact => {
+      const known = facts.get(c) ?? certFact(c);
+      facts.set(c, known);
+      return known;
+    };
+    const out: ModuleFact[] = [];
+    for (const { signed, ...m } of modules) {
+      if (signed === undefined) out.push({ ...m, trust: { kind: "unsigned" } });
+      else if (certs === undefined) out.push({ ...m, trust: { kind: "no-kernel" } });
+      else {
+        const { batch, index } = this.begun.get(signed) as { batch: Promise<Verdict[]>; index: number };
+        const { cert, ok } = (await batch)[index] as Verdict;
+        if (cert === undefined) out.push({ ...m, trust: { kind: "unknown-key" } });
+        else out.push({ ...m, trust: { kind: ok ? "trusted" : "bad-signature", cert: factOf(cert) } });
+      }
+    }
+    return out;
+  }
 }

@@ -7,16 +7,67 @@ import type { Certificate } from "../src/formats/x509/certificate.js";
 import { buffersOf, ownBuffer, rethrown, WorkerPool } from "../src/io/worker-pool.js";
 import type { BootCommandLine, ReadKernel } from "./kernel.js";
 import type { ReadModule, SignatureCheck } from "./modules.js";
-import type { ModuleInput, ModuleOutput, Task } from "./worker.js";
+import type { ModuleInput, ModulesAnswer, Task } from "./worker.js";
 
 /** Signature checks go out in batches: one message per check would cost as much as the check. */
 const BATCH = 256;
+
+/**
+ * A batch of modules moves to its thread as one buffer, and comes back with the answer to carry the next: a
+ * fresh buffer per batch would leave the threads hundreds of MiB for their collectors. Buffers this large are
+ * kept for reuse, a few at a time; a larger batch (one large module) makes one of its own.
+ */
+const PACK = 2 << 20;
+const SPARE = 8;
+
+/** Where each input's bytes go in the batch's buffer; a fragment block its files share is copied once. */
+function packed(
+  modules: readonly ModuleInput[],
+  spare: ArrayBuffer[],
+): { modules: ModuleInput[]; buffer: ArrayBuffer } {
+  const views = new Map<string, Uint8Array>();
+  const place = (key: string, v: Uint8Array) => views.set(key, views.get(key) ?? v);
+  for (const [i, m] of modules.entries()) {
+    if ("bytes" in m) place(`m${i}`, m.bytes);
+    else {
+      for (const [k, b] of m.stored.blocks.entries()) if (b.bytes) place(`m${i}:${k}`, b.bytes);
+      if (m.stored.fragment) place(`f${m.stored.name}:${m.stored.fragment.at}`, m.stored.fragment.bytes);
+    }
+  }
+  let size = 0;
+  for (const v of views.values()) size += v.length;
+  const buffer = (spare.length > 0 && size <= PACK ? spare.pop() : undefined) ?? new ArrayBuffer(Math.max(size, PACK));
+  const moved = new Map<string, Uint8Array>();
+  let at = 0;
+  for (const [key, v] of views) {
+    const into = new Uint8Array(buffer, at, v.length);
+    into.set(v);
+    moved.set(key, into);
+    at += v.length;
+  }
+  const view = (key: string) => moved.get(key) as Uint8Array;
+  return {
+    buffer,
+    modules: modules.map((m, i) => {
+      if ("bytes" in m) return { at: m.at, bytes: view(`m${i}`) };
+      const { blocks, fragment, ...rest } = m.stored;
+      const stored = {
+        ...rest,
+        blocks: blocks.map((b, k) => (b.bytes ? { ...b, bytes: view(`m${i}:${k}`) } : b)),
+        ...(fragment ? { fragment: { ...fragment, bytes: view(`f${rest.name}:${fragment.at}`) } } : {}),
+      };
+      return { at: m.at, stored };
+    }),
+  };
+}
 
 // Running from the sources, the worker is the .ts file beside this one.
 const ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url);
 
 export class VerifyPool {
   private readonly pool: WorkerPool<Task, unknown>;
+  /** Batch buffers back from the threads. */
+  private readonly spare: ArrayBuffer[] = [];
   constructor(threads?: number) {
     this.pool = new WorkerPool(ENTRY, threads);
   }
@@ -32,14 +83,14 @@ export class VerifyPool {
     return this.pool.run(task, buffersOf([task.bytes])) as Promise<ReadKernel>;
   }
 
-  /** Modules read on one thread; their bytes, or SquashFS blocks, move there. Each is read or an error. */
+  /**
+   * Modules read on one thread; their bytes, or SquashFS blocks, are copied there (the inputs stay the
+   * caller's). Each is read or an error.
+   */
   async modules(modules: readonly ModuleInput[]): Promise<(ReadModule | Error)[]> {
-    const transfer = buffersOf(
-      modules.flatMap((m) =>
-        "bytes" in m ? [m.bytes] : [...m.stored.blocks.map((b) => b.bytes), m.stored.fragment?.bytes],
-      ),
-    );
-    const out = (await this.pool.run({ kind: "modules", modules }, transfer)) as ModuleOutput[];
+    const task = { kind: "modules", ...packed(modules, this.spare) } as const;
+    const { out, buffer } = (await this.pool.run(task, [task.buffer])) as ModulesAnswer;
+    if (buffer.byteLength === PACK && this.spare.length < SPARE) this.spare.push(buffer);
     return out.map((o) => ("read" in o ? o.read : rethrown(o.fault)));
   }
 

@@ -5,6 +5,7 @@
  * they do not depend on the number of threads. A file that cannot be read is a fault, and the walk goes on.
  */
 import { readLdCache } from "../src/formats/ldcache/read.js";
+import type { StoredFile } from "../src/formats/squashfs/data.js";
 import type { Entry, Layer } from "../src/image/layer.js";
 import { FormatError, LimitError } from "../src/io/errors.js";
 import { BufferSource } from "../src/io/source.js";
@@ -16,7 +17,7 @@ import type { LayerCache, LayerLibrary } from "../src/talos/overlay.js";
 import { DEPMOD_INDEX, type DepmodIndex } from "./depmod.js";
 import { collect, MAX_FILE } from "./layers.js";
 import type { FileFault, ModprobeFact, ScriptFact, ServiceFact } from "./model.js";
-import { MODULE, type ReadModule } from "./modules.js";
+import { type Judge, MODULE, type ReadModule } from "./modules.js";
 import { MUSL_PATH, mayBeObject } from "./objects.js";
 import type { VerifyPool } from "./pool.js";
 import type { ModuleInput } from "./worker.js";
@@ -76,11 +77,14 @@ const wanted = (p: string) =>
   DEPMOD_INDEX.test(p) ||
   MUSL_PATH.test(p);
 
+const sameFragment = (a: StoredFile, b: StoredFile) =>
+  a.fragment !== undefined && a.name === b.name && a.fragment.at === b.fragment?.at;
+
 // Facts in path order, whatever order the layer was read in.
 const byPath = <T extends { path: string }>(a: T, b: T) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
-/** Reads `layer` as the layer `name`. */
-export async function scanLayer(name: string, layer: Layer, pool: VerifyPool): Promise<LayerScan> {
+/** Reads `layer` as the layer `name`; with `judge`, each batch of modules read begins its signature checks. */
+export async function scanLayer(name: string, layer: Layer, pool: VerifyPool, judge?: Judge): Promise<LayerScan> {
   const entries: Entry[] = [];
   for await (const e of layer.entries()) if (e.path !== "/") entries.push(e);
   const modules: ReadModule[] = [];
@@ -107,10 +111,13 @@ export async function scanLayer(name: string, layer: Layer, pool: VerifyPool): P
     const done: Promise<void> = pool
       .modules(sent.map((b) => b.input))
       .then((out) => {
+        const read: ReadModule[] = [];
         for (const [i, r] of out.entries()) {
           if (r instanceof Error) faults.push(faultOf(r, (sent[i] as (typeof sent)[number]).at));
-          else modules.push(r);
+          else read.push(r);
         }
+        judge?.begin(read);
+        modules.push(...read);
       })
       .finally(() => inFlight.delete(done));
     inFlight.add(done);
@@ -126,11 +133,17 @@ export async function scanLayer(name: string, layer: Layer, pool: VerifyPool): P
         const input: ModuleInput = stored
           ? { at: where, stored: await stored() }
           : { at: where, bytes: await collect(body, entry.size, MAX_FILE, location) };
+        // A full batch goes, unless this file shares the last one's fragment block: then each block is decoded
+        // by one thread, once.
+        const last = batch.at(-1)?.input;
+        const shares = last && "stored" in last && "stored" in input && sameFragment(last.stored, input.stored);
+        if ((batch.length >= BATCH || batchBytes >= BATCH_BYTES) && !shares) {
+          flush();
+          while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
+        }
         batch.push({ input, at });
         batchBytes +=
           "bytes" in input ? input.bytes.length : input.stored.blocks.reduce((n, b) => n + (b.bytes?.length ?? 0), 0);
-        if (batch.length >= BATCH || batchBytes >= BATCH_BYTES) flush();
-        while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
         continue;
       }
       await readFile(at, await collect(body, entry.size, MAX_FILE, location));

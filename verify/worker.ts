@@ -1,8 +1,7 @@
 /** The loader's worker thread (./pool.ts): kernel images, modules and signature checks. */
 
 import { type BlockCodec, blockCodec } from "../src/formats/squashfs/codec.js";
-import type { StoredFile } from "../src/formats/squashfs/data.js";
-import { assembleFile } from "../src/formats/squashfs/data.js";
+import { assembleFile, FragmentBlocks, type StoredFile } from "../src/formats/squashfs/data.js";
 import type { CompressorName } from "../src/formats/squashfs/format.js";
 import type { Certificate } from "../src/formats/x509/certificate.js";
 import { buffersOf, type Fault, fault, type Moved, serveTasks } from "../src/io/worker-pool.js";
@@ -16,6 +15,12 @@ export type ModuleInput =
 /** One module's answer: its facts, or why it could not be read (the others are read all the same). */
 export type ModuleOutput = { readonly read: ReadModule } | { readonly fault: Fault };
 
+/** A batch's answers, and the buffer its bytes came in, going back for the next batch. */
+export interface ModulesAnswer {
+  readonly out: readonly ModuleOutput[];
+  readonly buffer: ArrayBuffer;
+}
+
 export type Task =
   | {
       readonly kind: "kernel";
@@ -23,8 +28,11 @@ export type Task =
       readonly location: string;
       readonly boot: BootCommandLine;
     }
-  /** Modules, each given whole or as a SquashFS stores it (its blocks are decoded here). */
-  | { readonly kind: "modules"; readonly modules: readonly ModuleInput[] }
+  /**
+   * Modules, each given whole or as a SquashFS stores it (its blocks are decoded here), their bytes views of
+   * `buffer`.
+   */
+  | { readonly kind: "modules"; readonly modules: readonly ModuleInput[]; readonly buffer: ArrayBuffer }
   /** Signature checks, each naming its certificate by its index in `certs`. */
   | {
       readonly kind: "signatures";
@@ -44,9 +52,9 @@ function codec(name: string, compressor: CompressorName): Promise<BlockCodec> {
 const stay = <T>(value: T): Moved<T> => ({ value, transfer: [] });
 
 /** Decoded fragment blocks per image: the files of one batch are neighbours, and share them. */
-const fragments = new Map<string, Map<number, Uint8Array>>();
-function fragmentsOf(image: string): Map<number, Uint8Array> {
-  const known = fragments.get(image) ?? new Map<number, Uint8Array>();
+const fragments = new Map<string, FragmentBlocks>();
+function fragmentsOf(image: string): FragmentBlocks {
+  const known = fragments.get(image) ?? new FragmentBlocks();
   fragments.set(image, known);
   return known;
 }
@@ -83,7 +91,8 @@ async function handle(task: Task): Promise<Moved<unknown>> {
           out.push({ fault: fault(err) });
         }
       }
-      return { value: out, transfer: buffersOf(out.map((o) => ("read" in o ? o.read.signed?.content : undefined))) };
+      const contents = buffersOf(out.map((o) => ("read" in o ? o.read.signed?.content : undefined)));
+      return { value: { out, buffer: task.buffer } satisfies ModulesAnswer, transfer: [...contents, task.buffer] };
     }
     case "signatures":
       return stay(

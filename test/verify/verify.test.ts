@@ -11,7 +11,7 @@ import { checks } from "../../verify/checks/index.js";
 import { symbolVersions } from "../../verify/checks/symbol-versions.js";
 import { loadModel } from "../../verify/load.js";
 import type { ArtifactFact, Role } from "../../verify/model.js";
-import { judgeModules, readModule } from "../../verify/modules.js";
+import { Judge, readModule } from "../../verify/modules.js";
 import { terminalProgress } from "../../verify/progress.js";
 
 // Talos-shaped installers built by make-installer.sh from real parts, clean and one planted fault each.
@@ -428,7 +428,9 @@ describe("symbol versions against the kernel's exports (TE2004)", () => {
       layerLocation: ko,
       path: `/usr/lib/modules/${release}/extras/${module}`,
     };
-    const [fact] = await judgeModules([await readModule(readFileSync(ko), at)], undefined, async () => []);
+    const [fact] = await new Judge(Promise.resolve(undefined), async () => []).judge([
+      await readModule(readFileSync(ko), at),
+    ]);
     rmSync(work, { recursive: true, force: true });
     const installer = model.artifacts[0] as ArtifactFact;
     const artifact = { ...installer, modules: [...installer.modules, ...(fact ? [fact] : [])] };

@@ -36,7 +36,8 @@ export interface StoredFile {
   readonly blockSize: number;
   /**
    * Each data block: its stored bytes (`compressed` or not), or undefined for a sparse one; and where it is.
-   * The blocks are views of one buffer of their own, the file's run of blocks as the image stores it.
+   * The blocks and the fragment are views of the image's bytes as its source gives them: a caller moving them
+   * to another thread copies them first.
    */
   readonly blocks: readonly { readonly bytes?: Uint8Array; readonly compressed: boolean; readonly at: number }[];
   /** The fragment block holding the tail, as stored (decoded by assembleFile), and where the tail is in it. */
@@ -186,10 +187,8 @@ export class FileData {
   /** The whole file's blocks as stored, for `assembleFile`; `at` locates the inode for errors. */
   async stored(file: FileInode, at: number): Promise<StoredFile> {
     const { blocks: placed, end } = this.blocksOf(file, at);
-    // One copy of the whole run: it moves to another thread as one buffer.
     const start = file.blocksStart;
-    const run =
-      end > start ? new Uint8Array(await this.src.read(start, end - start, "data blocks of a file")) : undefined;
+    const run = end > start ? await this.src.read(start, end - start, "data blocks of a file") : undefined;
     const blocks = placed.map(({ word, at: p }) => {
       const compressed = (word & DATA_UNCOMPRESSED) === 0;
       if (word === SPARSE_BLOCK || run === undefined) return { compressed, at: p };
@@ -205,12 +204,11 @@ export class FileData {
     };
   }
 
-  /** The fragment block of `file`'s tail as stored, copied to move to another thread. */
+  /** The fragment block of `file`'s tail as stored. */
   private async storedFragment(file: FileInode, at: number): Promise<NonNullable<StoredFile["fragment"]>> {
     const f = await this.fragmentEntry(file, at);
-    const raw = await this.src.read(f.start, f.size & DATA_SIZE_MASK, `fragment block ${file.fragment}`);
     return {
-      bytes: new Uint8Array(raw),
+      bytes: await this.src.read(f.start, f.size & DATA_SIZE_MASK, `fragment block ${file.fragment}`),
       compressed: (f.size & DATA_UNCOMPRESSED) === 0,
       at: f.start,
       index: file.fragment,
@@ -263,15 +261,48 @@ export class FileData {
 }
 
 /**
+ * Decoded fragment blocks of one image for `assembleFile`: the last few, which the next files share. Each is
+ * decoded into a buffer of its own, the evicted block's buffer when there is one, so a long run of files makes
+ * a few block-sized buffers rather than one per fragment.
+ */
+export class FragmentBlocks {
+  private readonly kept = new Map<number, Uint8Array>();
+  private spare: Uint8Array | undefined;
+
+  /** Fragment block `f` decoded (or copied, when stored as is: `f.bytes` may not outlive the call). */
+  decoded(f: NonNullable<StoredFile["fragment"]>, blockSize: number, decode: BlockCodec, what: string): Uint8Array {
+    const hit = this.kept.get(f.index);
+    if (hit !== undefined) return hit;
+    const into = this.spare?.length === blockSize ? this.spare : new Uint8Array(blockSize);
+    this.spare = undefined;
+    let block: Uint8Array;
+    if (f.compressed) block = decode(f.bytes, blockSize, f.at, what, into);
+    else {
+      // stored() checked it against the block size.
+      into.set(f.bytes);
+      block = into.subarray(0, f.bytes.length);
+    }
+    this.kept.set(f.index, block);
+    if (this.kept.size > FRAGMENT_CACHE) {
+      const [index, old] = this.kept.entries().next().value as [number, Uint8Array];
+      this.kept.delete(index);
+      if (old.buffer.byteLength === blockSize && old.buffer instanceof ArrayBuffer)
+        this.spare = new Uint8Array(old.buffer);
+    }
+    return block;
+  }
+}
+
+/**
  * A stored file decoded into one buffer of its size, each block checked as `FileData.read` checks it; into the
  * start of `scratch` when it is large enough (a caller that reads one file after another makes one buffer).
- * `fragments` keeps decoded fragment blocks by index for the next files of the same image, which share them.
+ * `fragments` keeps decoded fragment blocks for the next files of the same image, which share them.
  */
 export function assembleFile(
   file: StoredFile,
   decode: BlockCodec,
   scratch?: Uint8Array,
-  fragments?: Map<number, Uint8Array>,
+  fragments: FragmentBlocks = new FragmentBlocks(),
 ): Uint8Array {
   const out =
     scratch !== undefined && scratch.length >= file.size ? scratch.subarray(0, file.size) : new Uint8Array(file.size);
@@ -293,12 +324,7 @@ export function assembleFile(
   const f = file.fragment;
   const tailStart = file.blocks.length * bs;
   if (f === undefined || file.size <= tailStart) return out;
-  const what = `fragment block ${f.index}`;
-  const block = fragments?.get(f.index) ?? (f.compressed ? decode(f.bytes, bs, f.at, what) : f.bytes);
-  if (fragments !== undefined && !fragments.has(f.index)) {
-    fragments.set(f.index, block);
-    if (fragments.size > FRAGMENT_CACHE) fragments.delete(fragments.keys().next().value as number);
-  }
+  const block = fragments.decoded(f, bs, decode, `fragment block ${f.index}`);
   out.set(tailIn(block, f.index, f.offset, file.size - tailStart, file.name, f.at), tailStart);
   return out;
 }
