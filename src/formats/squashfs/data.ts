@@ -273,8 +273,8 @@ export class FragmentBlocks {
   decoded(f: NonNullable<StoredFile["fragment"]>, blockSize: number, decode: BlockCodec, what: string): Uint8Array {
     const hit = this.kept.get(f.index);
     if (hit !== undefined) return hit;
-    const into = this.spare?.length === blockSize ? this.spare : new Uint8Array(blockSize);
-    this.spare = undefined;
+    // Once the cache is full every miss evicts, so the spare is replaced before it could be used twice.
+    const into = this.spare ?? new Uint8Array(blockSize);
     let block: Uint8Array;
     if (f.compressed) block = decode(f.bytes, blockSize, f.at, what, into);
     else {
