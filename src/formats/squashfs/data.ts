@@ -273,8 +273,9 @@ export class FragmentBlocks {
   decoded(f: NonNullable<StoredFile["fragment"]>, blockSize: number, decode: BlockCodec, what: string): Uint8Array {
     const hit = this.kept.get(f.index);
     if (hit !== undefined) return hit;
-    // Once the cache is full every miss evicts, so the spare is replaced before it could be used twice.
     const into = this.spare ?? new Uint8Array(blockSize);
+    // Taken: an evicted block whose buffer is not one of these (a decoder that made its own) leaves none.
+    this.spare = undefined;
     let block: Uint8Array;
     if (f.compressed) block = decode(f.bytes, blockSize, f.at, what, into);
     else {
