@@ -89,10 +89,16 @@ interface Queued {
 
 const HOOKS = new URL("./ts-hooks.mjs", import.meta.url).href;
 
+/**
+ * Tasks make short-lived objects by the thousand (one module's parse after another): a small young generation
+ * is collected often and cheaply, where V8's default lets each thread's heap grow by tens of MiB first.
+ */
+const LIMITS = { maxYoungGenerationSizeMb: 4 };
+
 function start(entry: URL): Worker {
-  if (!entry.pathname.endsWith(".ts")) return new Worker(entry);
+  if (!entry.pathname.endsWith(".ts")) return new Worker(entry, { resourceLimits: LIMITS });
   const code = `import("node:module").then((m) => m.register(${JSON.stringify(HOOKS)})).then(() => import(${JSON.stringify(entry.href)}))`;
-  return new Worker(code, { eval: true });
+  return new Worker(code, { eval: true, resourceLimits: LIMITS });
 }
 
 /**
