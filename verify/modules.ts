@@ -126,11 +126,14 @@ export class Judge {
   constructor(
     private readonly certs: Promise<readonly Certificate[] | undefined>,
     private readonly verify: (checks: readonly SignatureCheck[]) => Promise<readonly boolean[]>,
-  ) {}
+  ) {
+    // A kernel that cannot be read fails the run where judge() awaits it, even before any module is read.
+    certs.catch(() => undefined);
+  }
 
   /** Starts checking the signatures of `modules`, just read. */
   begin(modules: readonly ReadModule[]): void {
-    const signed = [...new Set(modules.flatMap((m) => (m.signed && !this.begun.has(m.signed) ? [m.signed] : [])))];
+    const signed = modules.flatMap((m) => (m.signed && !this.begun.has(m.signed) ? [m.signed] : []));
     if (signed.length === 0) return;
     const batch = this.certs.then(async (certs) => {
       const named = signed.map((s) => certs?.find((c) => namesCertificate(s.sig, c)));
@@ -142,7 +145,7 @@ export class Judge {
       let next = 0;
       return named.map((cert) => (cert ? { cert, ok: oks[next++] as boolean } : { ok: false }));
     });
-    batch.catch(() => undefined); // a kernel that cannot be read fails the run where it is awaited
+    batch.catch(() => undefined); // as `certs`: it fails the run where it is awaited
     for (const [index, s] of signed.entries()) this.begun.set(s, { batch, index });
   }
 

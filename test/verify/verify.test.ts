@@ -467,3 +467,13 @@ describe("symbol versions against the kernel's exports (TE2004)", () => {
     ]);
   });
 });
+
+describe("judging signatures", () => {
+  it("a kernel that fails before any module is read fails the run where it is judged, not as an unhandled rejection", async () => {
+    const kernel = new Error("kernel image: not a bzImage");
+    const judge = new Judge(Promise.reject(kernel), async () => []);
+    // Let the rejection go unhandled for a turn of the event loop, as while the layers are read.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await expect(judge.judge([])).rejects.toBe(kernel);
+  });
+});
