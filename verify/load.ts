@@ -36,7 +36,8 @@ export async function loadModel(
   const pool = new VerifyPool();
   try {
     for (const [i, input] of sorted.entries()) opened.push(await openArtifact(input, platform, pool, tally.input(i)));
-    const reference = Promise.all(opened.map((o) => o.kernel)).then((kernels) => {
+    const reading = Promise.all(opened.map((o) => o.kernel));
+    const reference = reading.then((kernels) => {
       const withKernel = opened.flatMap((o, i) => (kernels[i] ? [{ role: o.input.role, read: kernels[i] }] : []));
       return (withKernel.find((k) => k.role === "installer") ?? withKernel[0])?.read;
     });
@@ -51,7 +52,7 @@ export async function loadModel(
       read.push(await artifactFacts(o, pool, counter, judge));
       counter.finish();
     }
-    const kernels = await Promise.all(opened.map((o) => o.kernel));
+    const kernels = await reading;
     const ref = await reference;
     const artifacts: ArtifactFact[] = [];
     for (const [i, { modules, ...a }] of read.entries()) {

@@ -3,6 +3,7 @@
  * while the initramfs is read, modules decoded, hashed and parsed, and their signatures checked.
  */
 
+import type { StoredFile } from "../src/formats/squashfs/data.js";
 import type { Certificate } from "../src/formats/x509/certificate.js";
 import { buffersOf, ownBuffer, rethrown, WorkerPool } from "../src/io/worker-pool.js";
 import type { BootCommandLine, ReadKernel } from "./kernel.js";
@@ -20,41 +21,47 @@ const BATCH = 256;
 const PACK = 2 << 20;
 const SPARE = 8;
 
-/** Where each input's bytes go in the batch's buffer; a fragment block its files share is copied once. */
+/** The batch's bytes copied into one buffer, each input's views into it; a fragment block its files share is copied once. */
 function packed(
   modules: readonly ModuleInput[],
   spare: ArrayBuffer[],
 ): { modules: ModuleInput[]; buffer: ArrayBuffer } {
-  const views = new Map<string, Uint8Array>();
-  const place = (key: string, v: Uint8Array) => views.set(key, views.get(key) ?? v);
-  for (const [i, m] of modules.entries()) {
-    if ("bytes" in m) place(`m${i}`, m.bytes);
+  const fragmentKey = (s: StoredFile) => `${s.name}:${s.fragment?.at}`;
+  const counted = new Set<string>();
+  let size = 0;
+  for (const m of modules) {
+    if ("bytes" in m) size += m.bytes.length;
     else {
-      for (const [k, b] of m.stored.blocks.entries()) if (b.bytes) place(`m${i}:${k}`, b.bytes);
-      if (m.stored.fragment) place(`f${m.stored.name}:${m.stored.fragment.at}`, m.stored.fragment.bytes);
+      for (const b of m.stored.blocks) size += b.bytes?.length ?? 0;
+      if (m.stored.fragment && !counted.has(fragmentKey(m.stored))) {
+        counted.add(fragmentKey(m.stored));
+        size += m.stored.fragment.bytes.length;
+      }
     }
   }
-  let size = 0;
-  for (const v of views.values()) size += v.length;
   const buffer = (spare.length > 0 && size <= PACK ? spare.pop() : undefined) ?? new ArrayBuffer(Math.max(size, PACK));
-  const moved = new Map<string, Uint8Array>();
   let at = 0;
-  for (const [key, v] of views) {
+  const copy = (v: Uint8Array) => {
     const into = new Uint8Array(buffer, at, v.length);
     into.set(v);
-    moved.set(key, into);
     at += v.length;
-  }
-  const view = (key: string) => moved.get(key) as Uint8Array;
+    return into;
+  };
+  const fragments = new Map<string, Uint8Array>();
+  const fragmentCopy = (s: StoredFile, bytes: Uint8Array) => {
+    const known = fragments.get(fragmentKey(s)) ?? copy(bytes);
+    fragments.set(fragmentKey(s), known);
+    return known;
+  };
   return {
     buffer,
-    modules: modules.map((m, i) => {
-      if ("bytes" in m) return { at: m.at, bytes: view(`m${i}`) };
+    modules: modules.map((m) => {
+      if ("bytes" in m) return { at: m.at, bytes: copy(m.bytes) };
       const { blocks, fragment, ...rest } = m.stored;
       const stored = {
         ...rest,
-        blocks: blocks.map((b, k) => (b.bytes ? { ...b, bytes: view(`m${i}:${k}`) } : b)),
-        ...(fragment ? { fragment: { ...fragment, bytes: view(`f${rest.name}:${fragment.at}`) } } : {}),
+        blocks: blocks.map((b) => (b.bytes ? { ...b, bytes: copy(b.bytes) } : b)),
+        ...(fragment ? { fragment: { ...fragment, bytes: fragmentCopy(m.stored, fragment.bytes) } } : {}),
       };
       return { at: m.at, stored };
     }),
