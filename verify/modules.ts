@@ -68,8 +68,12 @@ export async function readModule(bytes: Uint8Array, at: ModuleAt): Promise<ReadM
     hashAlgo: sig.hashAlgo,
   };
   const content = sig && !rsaSignature(sig) ? await src.read(0, sig.signedLength, "signed content") : undefined;
+  // Fields, not a spread of `at` first: V8 gives each object that begins with a spread a map of its own.
   return {
-    ...at,
+    location: at.location,
+    layer: at.layer,
+    path: at.path,
+    layerLocation: at.layerLocation,
     name: info.name ?? at.path.replace(/^.*\//, "").replace(MODULE, ""),
     ...(info.vermagic !== undefined ? { vermagic: info.vermagic } : {}),
     ...(info.srcversion !== undefined ? { srcversion: info.srcversion } : {}),
@@ -162,13 +166,16 @@ export class Judge {
     };
     const out: ModuleFact[] = [];
     for (const { signed, ...m } of modules) {
-      if (signed === undefined) out.push({ ...m, trust: { kind: "unsigned" } });
-      else if (certs === undefined) out.push({ ...m, trust: { kind: "no-kernel" } });
+      // `m` is this loop's own copy: the trust is added to it, where a spread of it into a new object would give
+      // each fact a V8 map of its own.
+      const judged = (trust: ModuleFact["trust"]): ModuleFact => Object.assign(m, { trust });
+      if (signed === undefined) out.push(judged({ kind: "unsigned" }));
+      else if (certs === undefined) out.push(judged({ kind: "no-kernel" }));
       else {
         const { batch, index } = this.begun.get(signed) as { batch: Promise<Verdict[]>; index: number };
         const { cert, ok } = (await batch)[index] as Verdict;
-        if (cert === undefined) out.push({ ...m, trust: { kind: "unknown-key" } });
-        else out.push({ ...m, trust: { kind: ok ? "trusted" : "bad-signature", cert: factOf(cert) } });
+        if (cert === undefined) out.push(judged({ kind: "unknown-key" }));
+        else out.push(judged({ kind: ok ? "trusted" : "bad-signature", cert: factOf(cert) }));
       }
     }
     return out;

@@ -57,11 +57,23 @@ function packed(
     buffer,
     modules: modules.map((m) => {
       if ("bytes" in m) return { at: m.at, bytes: copy(m.bytes) };
+      // Literals that begin with a field, not a spread: V8 gives each object that begins with a spread a map
+      // of its own, and a batch makes thousands.
       const { blocks, fragment, ...rest } = m.stored;
       const stored = {
+        blocks: blocks.map((b) => (b.bytes ? { at: b.at, compressed: b.compressed, bytes: copy(b.bytes) } : b)),
         ...rest,
-        blocks: blocks.map((b) => (b.bytes ? { ...b, bytes: copy(b.bytes) } : b)),
-        ...(fragment ? { fragment: { ...fragment, bytes: fragmentCopy(m.stored, fragment.bytes) } } : {}),
+        ...(fragment
+          ? {
+              fragment: {
+                bytes: fragmentCopy(m.stored, fragment.bytes),
+                compressed: fragment.compressed,
+                at: fragment.at,
+                index: fragment.index,
+                offset: fragment.offset,
+              },
+            }
+          : {}),
       };
       return { at: m.at, stored };
     }),

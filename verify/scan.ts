@@ -128,7 +128,7 @@ export async function scanLayer(name: string, layer: Layer, pool: VerifyPool, ju
     const at = { location, layer: name, path };
     try {
       if (MODULE.test(path)) {
-        const where = { ...at, layerLocation: layer.description };
+        const where = { location, layer: name, path, layerLocation: layer.description };
         // Its blocks are read here, in the layer's order; decoding them is the worker's.
         const input: ModuleInput = stored
           ? { at: where, stored: await stored() }

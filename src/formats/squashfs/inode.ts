@@ -138,10 +138,12 @@ export async function readInode(cache: MetadataCache, sb: Superblock, ref: numbe
   }
   const c = cache.cursor(region, ref, "inode");
   const h = await c.view(INODE_HEADER_SIZE);
-  const type = h.getUint16(HEADER.type, true);
-  if (type < 1 || type > 14) throw c.error("an inode type from 1 to 14", `${type}`);
-  const header: InodeHeader = {
-    type: type as InodeTypeNumber,
+  const stored = h.getUint16(HEADER.type, true);
+  if (stored < 1 || stored > 14) throw c.error("an inode type from 1 to 14", `${stored}`);
+  const type = stored as InodeTypeNumber;
+  // Each inode below is a literal that begins with `type`: V8 gives an object that begins with a spread a
+  // map of its own, and thousands of them cost megabytes of maps and slow every read of their fields.
+  const header: Omit<InodeHeader, "type"> = {
     mode: h.getUint16(HEADER.mode, true),
     uidIndex: h.getUint16(HEADER.uidIndex, true),
     gidIndex: h.getUint16(HEADER.gidIndex, true),
@@ -151,13 +153,13 @@ export async function readInode(cache: MetadataCache, sb: Superblock, ref: numbe
   if (header.inodeNumber < 1 || header.inodeNumber > sb.inodeCount) {
     throw c.error(`an inode number from 1 to ${sb.inodeCount}`, `${header.inodeNumber}`);
   }
-  const d = await c.view(INODE_BODY_SIZE[header.type]);
+  const d = await c.view(INODE_BODY_SIZE[type]);
   const u32 = (o: number) => d.getUint32(o, true);
-  switch (header.type) {
+  switch (type) {
     case 1:
       return {
-        ...header,
         type: 1,
+        ...header,
         startBlock: u32(DIR.startBlock),
         nlink: u32(DIR.nlink),
         fileSize: d.getUint16(DIR.fileSize, true),
@@ -166,8 +168,8 @@ export async function readInode(cache: MetadataCache, sb: Superblock, ref: numbe
       };
     case 8: {
       return {
-        ...header,
         type: 8,
+        ...header,
         nlink: u32(EXT_DIR.nlink),
         fileSize: u32(EXT_DIR.fileSize),
         startBlock: u32(EXT_DIR.startBlock),
@@ -181,8 +183,8 @@ export async function readInode(cache: MetadataCache, sb: Superblock, ref: numbe
       const fileSize = u32(FILE.fileSize);
       const fragment = u32(FILE.fragment);
       return {
-        ...header,
         type: 2,
+        ...header,
         blocksStart: u32(FILE.blocksStart),
         fragment,
         fragmentOffset: u32(FILE.fragmentOffset),
@@ -194,8 +196,8 @@ export async function readInode(cache: MetadataCache, sb: Superblock, ref: numbe
       const fileSize = u64(c, d, EXT_FILE.fileSize, "file size");
       const fragment = u32(EXT_FILE.fragment);
       return {
-        ...header,
         type: 9,
+        ...header,
         blocksStart: u64(c, d, EXT_FILE.blocksStart, "blocks start"),
         fileSize,
         sparse: u64(c, d, EXT_FILE.sparse, "sparse byte count"),
@@ -212,27 +214,27 @@ export async function readInode(cache: MetadataCache, sb: Superblock, ref: numbe
       if (size > MAX_SYMLINK_TARGET)
         throw c.error(`a symlink target of at most ${MAX_SYMLINK_TARGET} bytes`, `${size}`);
       const target = (await c.bytes(size)).slice();
-      if (header.type === 3) return { ...header, type: 3, nlink: u32(SYMLINK.nlink), target };
-      return { ...header, type: 10, nlink: u32(SYMLINK.nlink), target, xattr: await c.u32() };
+      if (type === 3) return { type: 3, ...header, nlink: u32(SYMLINK.nlink), target };
+      return { type: 10, ...header, nlink: u32(SYMLINK.nlink), target, xattr: await c.u32() };
     }
     case 4:
     case 5:
-      return { ...header, type: header.type, nlink: u32(DEVICE.nlink), rdev: u32(DEVICE.rdev) };
+      return { type, ...header, nlink: u32(DEVICE.nlink), rdev: u32(DEVICE.rdev) };
     case 11:
     case 12:
       return {
+        type,
         ...header,
-        type: header.type,
         nlink: u32(DEVICE.nlink),
         rdev: u32(DEVICE.rdev),
         xattr: u32(DEVICE.xattr),
       };
     case 6:
     case 7:
-      return { ...header, type: header.type, nlink: u32(IPC.nlink) };
+      return { type, ...header, nlink: u32(IPC.nlink) };
     case 13:
     case 14:
-      return { ...header, type: header.type, nlink: u32(IPC.nlink), xattr: u32(IPC.xattr) };
+      return { type, ...header, nlink: u32(IPC.nlink), xattr: u32(IPC.xattr) };
   }
 }
 
@@ -247,7 +249,8 @@ export function toInode(disk: DiskInode, ref: number, ids: readonly number[], fi
   };
   const basic = (disk.type > EXTENDED_TYPE_OFFSET ? disk.type - EXTENDED_TYPE_OFFSET : disk.type) as BasicInodeType;
   const xattr = "xattr" in disk && disk.xattr !== INVALID_XATTR ? { xattrIndex: disk.xattr } : {};
-  const common = {
+  // One literal, not a spread of shared fields first: see readInode.
+  const inode = (nlink: number, size: number, more: Partial<Inode> = {}): Inode => ({
     ref,
     type: KINDS[basic],
     mode: disk.mode & MODE_MASK,
@@ -257,27 +260,29 @@ export function toInode(disk: DiskInode, ref: number, ids: readonly number[], fi
     number: disk.inodeNumber,
     ...xattr,
     disk,
-  };
+    nlink,
+    size,
+    ...more,
+  });
   switch (disk.type) {
     case 1:
     case 8:
-      return { ...common, nlink: disk.nlink, size: disk.fileSize };
-    case 2:
-      return { ...common, nlink: 1, size: disk.fileSize };
     case 9:
-      return { ...common, nlink: disk.nlink, size: disk.fileSize };
+      return inode(disk.nlink, disk.fileSize);
+    case 2:
+      return inode(1, disk.fileSize);
     case 3:
     case 10:
-      return { ...common, nlink: disk.nlink, size: disk.target.length, symlinkTarget: utf8.decode(disk.target) };
+      return inode(disk.nlink, disk.target.length, { symlinkTarget: utf8.decode(disk.target) });
     case 4:
     case 5:
     case 11:
     case 12: {
       const { major, minor } = decodeRdev(disk.rdev);
-      return { ...common, nlink: disk.nlink, size: 0, rdevMajor: major, rdevMinor: minor };
+      return inode(disk.nlink, 0, { rdevMajor: major, rdevMinor: minor });
     }
     default:
-      return { ...common, nlink: disk.nlink, size: 0 };
+      return inode(disk.nlink, 0);
   }
 }
 
