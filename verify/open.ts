@@ -114,7 +114,10 @@ export async function openArtifact(
   counter: Counter,
 ): Promise<Opened> {
   counter.at(input.file);
-  const image = await openImageArchive(input.file, platform);
+  // Layer digests are hashed on the pool: the tar is listed from its headers meanwhile.
+  const image = await openImageArchive(input.file, platform, (blob, file, offset) =>
+    pool.sha256(file, offset, blob.size),
+  );
   const tree = await flattenImage(image);
   const base = { input, image, tree };
   const files = bootFiles(tree);

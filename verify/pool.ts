@@ -102,6 +102,11 @@ export class VerifyPool {
     return this.pool.run(task, buffersOf([task.bytes])) as Promise<ReadKernel>;
   }
 
+  /** The sha256 of `size` bytes at `offset` of `file`, hashed on a thread (a layer blob, read there). */
+  sha256(file: string, offset: number, size: number): Promise<string> {
+    return this.pool.run({ kind: "sha256", file, offset, size }) as Promise<string>;
+  }
+
   /**
    * Modules read on one thread; their bytes, or SquashFS blocks, are copied there (the inputs stay the
    * caller's). Each is read or an error.

@@ -1,5 +1,6 @@
 /** The loader's worker thread (./pool.ts): kernel images, modules and signature checks. */
 
+import { sha256OfFile } from "../src/formats/oci/layer.js";
 import { type BlockCodec, blockCodec } from "../src/formats/squashfs/codec.js";
 import { assembleFile, FragmentBlocks, type StoredFile } from "../src/formats/squashfs/data.js";
 import type { CompressorName } from "../src/formats/squashfs/format.js";
@@ -33,6 +34,8 @@ export type Task =
    * `buffer`.
    */
   | { readonly kind: "modules"; readonly modules: readonly ModuleInput[]; readonly buffer: ArrayBuffer }
+  /** The sha256 of a layer blob, read from its file here. */
+  | { readonly kind: "sha256"; readonly file: string; readonly offset: number; readonly size: number }
   /** Signature checks, each naming its certificate by its index in `certs`. */
   | {
       readonly kind: "signatures";
@@ -94,6 +97,8 @@ async function handle(task: Task): Promise<Moved<unknown>> {
       const contents = buffersOf(out.map((o) => ("read" in o ? o.read.signed?.content : undefined)));
       return { value: { out, buffer: task.buffer } satisfies ModulesAnswer, transfer: [...contents, task.buffer] };
     }
+    case "sha256":
+      return stay(await sha256OfFile(task.file, task.offset, task.size));
     case "signatures":
       return stay(
         await Promise.all(task.checks.map((c) => checkSignature({ ...c, cert: task.certs[c.cert] as Certificate }))),

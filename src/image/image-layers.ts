@@ -17,8 +17,9 @@ export function imageLayer(layer: ImageLayer, file: string): TarLayer {
 }
 
 /**
- * The image's flattened file system. Reads every layer once, metadata only, to its end, where its digest and
- * diff_id are checked: files read from the tree afterwards come from checked layers.
+ * The image's flattened file system. Lists every layer once (an uncompressed one from its headers, a compressed
+ * one decoded to its end) and checks its digest and diff_id: files read from the tree afterwards come from
+ * checked layers.
  */
 export function flattenImage(image: Image): Promise<FsTree> {
   return flatten(image.layers.map((l) => imageLayer(l, image.file)));

@@ -1,5 +1,6 @@
 import type { TarEntry } from "../formats/tar/entry.js";
 import { readTar } from "../formats/tar/reader.js";
+import { walkTar } from "../formats/tar/walk.js";
 import { FormatError } from "../io/errors.js";
 import { type ByteSource, SliceSource, streamSource } from "../io/source.js";
 import type { Entry, Layer, LayerContent, LayerKind } from "./layer.js";
@@ -30,7 +31,10 @@ export interface TarLayerSource {
   open(): AsyncIterable<Uint8Array>;
   /** The tar itself in random-access storage, when it is stored uncompressed. */
   readonly uncompressed?: ByteSource;
-  /** Checks the stored bytes (a digest) after the tar reader failed: a corrupt blob is the better report. */
+  /**
+   * Checks the stored bytes (a digest): beside the listing of an uncompressed tar, and after the tar reader
+   * failed (a corrupt blob is the better report).
+   */
   verify?(): Promise<void>;
 }
 
@@ -46,13 +50,24 @@ export class TarLayer implements Layer {
     this.description = source.description;
   }
 
+  /**
+   * The entries, once the layer's digest is checked. An uncompressed tar is listed from its headers alone, while
+   * its digest is checked beside the listing; a compressed one is decoded, and checked where its stream ends.
+   */
   async *entries(): AsyncGenerator<Entry> {
+    const { uncompressed, verify } = this.source;
+    const checked = uncompressed && verify?.();
+    checked?.catch(() => undefined); // awaited below, whether the listing fails or not
     try {
-      for await (const { entry } of readTar(this.source.open(), this.description)) yield layerEntry(entry);
+      // Named as the layer, as the streamed tar is: errors read the same either way.
+      const named = uncompressed && new SliceSource(uncompressed, 0, uncompressed.size, this.description);
+      if (named) for await (const e of walkTar(named)) yield layerEntry(e);
+      else for await (const { entry } of readTar(this.source.open(), this.description)) yield layerEntry(entry);
     } catch (err) {
-      if (err instanceof FormatError) await this.source.verify?.();
+      if (err instanceof FormatError) await (checked ?? verify?.());
       throw err;
     }
+    await checked;
   }
 
   /** A regular file's bytes in place, when the tar is stored uncompressed; undefined otherwise. */

@@ -8,10 +8,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { openImageArchive } from "../../src/formats/oci/archive.js";
 import { writeImageArchive } from "../../src/formats/oci/write.js";
 import { SquashFs } from "../../src/formats/squashfs/reader.js";
+import { flattenImage } from "../../src/image/image-layers.js";
 import { squashfsLayer } from "../../src/image/squashfs-layer.js";
 import { streamedSquashfsLayer } from "../../src/image/streamed-squashfs-layer.js";
+import { FormatError } from "../../src/io/errors.js";
 import { FileSource } from "../../src/io/source.js";
 import { runChecks } from "../../src/report/check.js";
 import { checks } from "../../verify/checks/index.js";
@@ -134,5 +137,28 @@ describe("a file that cannot be read", () => {
       await pool.close();
       await src.close();
     }
+  });
+});
+
+describe("an artifact that cannot be opened", () => {
+  it("a layer whose bytes do not match its digest fails the artifact, listed from its headers, hashed on the pool", async () => {
+    const file = await image("digest", { badIdType: false, truncatedCache: false });
+    // One byte of a member's data, not a header: the listing succeeds, only the digest tells.
+    const bytes = readFileSync(file);
+    const at = bytes.indexOf(readFileSync(join(fixtures, "ldcache/new.cache")).subarray(64, 128));
+    expect(at).toBeGreaterThan(0);
+    bytes[at] = (bytes[at] as number) ^ 0xff;
+    writeFileSync(file, bytes);
+    const digest = /layer 0 blob sha256:[0-9a-f]{64}\): expected sha256:[0-9a-f]{64}, found sha256:[0-9a-f]{64}/;
+    const here = await openImageArchive(file);
+    try {
+      await expect(flattenImage(here)).rejects.toThrow(digest);
+    } finally {
+      await here.close();
+    }
+    const err = await loadModel([{ role: "installer", file }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FormatError);
+    expect((err as FormatError).file).toBe(file);
+    expect((err as Error).message).toMatch(digest);
   });
 });

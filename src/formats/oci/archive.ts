@@ -1,12 +1,12 @@
 import { FormatError } from "../../io/errors.js";
 import { FileSource } from "../../io/source.js";
 import { parseDigest } from "./digest.js";
-import { type ImageLayer, makeLayer } from "./layer.js";
+import { type ImageLayer, makeLayer, type Sha256, sha256Here } from "./layer.js";
 import { ArchiveMembers } from "./members.js";
 import { DEFAULT_PLATFORM, isAttestation, type Platform, platformMatches, platformText } from "./platform.js";
 import * as schema from "./schema.js";
 
-export type { ImageLayer } from "./layer.js";
+export type { ImageLayer, Sha256 } from "./layer.js";
 export type { Platform } from "./platform.js";
 export { DEFAULT_PLATFORM, parsePlatform, platformText } from "./platform.js";
 
@@ -89,7 +89,7 @@ async function chooseManifest(
     : found;
 }
 
-async function openLayout(a: ArchiveMembers, platform: Platform, docker: boolean): Promise<Opened> {
+async function openLayout(a: ArchiveMembers, platform: Platform, docker: boolean, sha256: Sha256): Promise<Opened> {
   const idx = await a.json(a.file("index.json", "index.json"), "index.json", schema.index);
   const desc = await chooseManifest(a, idx.manifests, platform, "index.json", 0);
   const manifest = await a.json(
@@ -125,6 +125,7 @@ async function openLayout(a: ArchiveMembers, platform: Platform, docker: boolean
           verify: "stored",
         },
         a.slice(blob),
+        sha256,
       );
     }),
   );
@@ -138,7 +139,7 @@ async function openLayout(a: ArchiveMembers, platform: Platform, docker: boolean
   };
 }
 
-async function openDocker(a: ArchiveMembers): Promise<Opened> {
+async function openDocker(a: ArchiveMembers, sha256: Sha256): Promise<Opened> {
   const manifest = await a.json(a.file("manifest.json", "manifest.json"), "manifest.json", schema.dockerManifest);
   const entry = manifest[0];
   if (entry === undefined) throw new FormatError(a.src.name, 0, "manifest.json", "one image", "an empty list");
@@ -169,6 +170,7 @@ async function openDocker(a: ArchiveMembers): Promise<Opened> {
           verify: "uncompressed",
         },
         a.slice(blob),
+        sha256,
       );
     }),
   );
@@ -180,16 +182,17 @@ async function openDocker(a: ArchiveMembers): Promise<Opened> {
  * Opens a container image archive: `docker save` (legacy, or Docker 25+ with an OCI layout inside) or an OCI
  * layout tar. Only the archive's headers and the small JSON blobs are read here; layers stream when opened.
  * The archive stays open (layers are slices of it) until `close`. `platform` chooses from a multi-platform
- * index (linux/amd64 when not given) and, when given, must also be the chosen image's own.
+ * index (linux/amd64 when not given) and, when given, must also be the chosen image's own. `sha256` hashes the
+ * uncompressed layers when they are checked.
  */
-export async function openImageArchive(path: string, platform?: Platform): Promise<Image> {
+export async function openImageArchive(path: string, platform?: Platform, sha256: Sha256 = sha256Here): Promise<Image> {
   const src = await FileSource.open(path);
   try {
     const a = await ArchiveMembers.open(src);
     // Docker 25+ writes both; its index.json can name a multi-platform index that manifest.json cannot.
     const opened = a.has("index.json")
-      ? await openLayout(a, platform ?? DEFAULT_PLATFORM, a.has("manifest.json"))
-      : await openDocker(a);
+      ? await openLayout(a, platform ?? DEFAULT_PLATFORM, a.has("manifest.json"), sha256)
+      : await openDocker(a, sha256);
     // An index without platforms, or a `docker save`, holds one image: an explicit platform must be its own.
     const c = opened.config;
     if (platform !== undefined && c.os !== undefined && c.architecture !== undefined) {

@@ -18,7 +18,8 @@ export interface Expected {
   readonly what: string;
 }
 
-function compare(e: Expected, size: number, hex: string): void {
+/** Throws unless `size` bytes hashing to `hex` are what `e` expects. */
+export function compare(e: Expected, size: number, hex: string): void {
   if (e.size !== undefined && size !== e.size) {
     throw new FormatError(e.file, e.offset, e.what, `${e.size} bytes as its descriptor says`, `${size}`);
   }

@@ -1,8 +1,11 @@
+import { createHash } from "node:crypto";
+import { open } from "node:fs/promises";
+import { FormatError } from "../../io/errors.js";
 import { type ByteSource, streamSource } from "../../io/source.js";
 import { decompressStream } from "../compress/decompress.js";
 import { type Compression, sniff } from "../compress/magic.js";
 import { BLOCK, parseHeader } from "../tar/header.js";
-import { DigestCheck, type Expected } from "./digest.js";
+import { compare, DigestCheck, type Expected } from "./digest.js";
 
 export interface ImageLayer {
   /** 0 for the bottom layer. */
@@ -26,9 +29,41 @@ export interface ImageLayer {
   open(): AsyncIterable<Uint8Array>;
   /**
    * Reads the whole layer and checks its digest: what a consumer that failed on the stream calls, so that a
-   * corrupt blob is reported as a digest mismatch rather than as whatever the tar reader made of it.
+   * corrupt blob is reported as a digest mismatch rather than as whatever the tar reader made of it, and how
+   * an uncompressed layer listed from its headers alone is checked (the blob is hashed by the image's Sha256).
    */
   verify(): Promise<void>;
+}
+
+/**
+ * The sha256 (hex) of a blob: `blob` to read it on this thread, or the `size` bytes at `offset` of the file
+ * `file`, for a hasher that reads it on another.
+ */
+export type Sha256 = (blob: ByteSource, file: string, offset: number) => Promise<string>;
+
+/** Sha256 on this thread. */
+export const sha256Here: Sha256 = async (blob) => {
+  const hash = createHash("sha256");
+  for await (const chunk of streamSource(blob)) hash.update(chunk);
+  return hash.digest("hex");
+};
+
+/** The sha256 (hex) of `size` bytes at `offset` of `file`, read through one buffer: what a Sha256 on another thread runs. */
+export async function sha256OfFile(file: string, offset: number, size: number): Promise<string> {
+  const fh = await open(file, "r");
+  try {
+    const hash = createHash("sha256");
+    const buf = new Uint8Array(Math.min(size, 1 << 20));
+    for (let done = 0; done < size; ) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - done), offset + done);
+      if (bytesRead === 0) throw new FormatError(file, offset + done, "layer blob", `${size - done} more bytes`, "EOF");
+      hash.update(buf.subarray(0, bytesRead));
+      done += bytesRead;
+    }
+    return hash.digest("hex");
+  } finally {
+    await fh.close();
+  }
 }
 
 /**
@@ -73,7 +108,7 @@ export interface LayerSpec {
 
 const hexOf = (digest: string): string => digest.slice("sha256:".length);
 
-export async function makeLayer(spec: LayerSpec, blob: ByteSource): Promise<ImageLayer> {
+export async function makeLayer(spec: LayerSpec, blob: ByteSource, sha256: Sha256 = sha256Here): Promise<ImageLayer> {
   const compression = await sniffLayer(blob);
   const i = spec.index;
   const at = { file: spec.archive, offset: spec.offset };
@@ -109,6 +144,11 @@ export async function makeLayer(spec: LayerSpec, blob: ByteSource): Promise<Imag
       await decoded?.finish();
     },
     async verify() {
+      if (compression === "none") {
+        const hex = await sha256(blob, spec.archive, spec.offset);
+        for (const e of [...stored, tar]) compare(e, blob.size, hex);
+        return;
+      }
       for await (const _ of layer.open()) {
         // read to the end, where the digest is compared
       }
