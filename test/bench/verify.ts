@@ -6,11 +6,28 @@ import { type BenchRow, timeTool } from "./harness.js";
 
 const debian = join(import.meta.dirname, "../../../test/fixtures/out/debian-kernel");
 
-/** `verify` run in a process of its own (./run/verify.ts), so its peak memory is its alone. */
-function ours(installer: string): { seconds: number; rssMiB: number; modules: number; findings: number } {
-  const r = spawnSync(process.execPath, [join(import.meta.dirname, "run/verify.js"), installer], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`verify failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split("\n").pop() as string);
+interface Run {
+  seconds: number;
+  rssMiB: number;
+  modules: number;
+  findings: number;
+}
+
+/**
+ * `verify` run in a process of its own (./run/verify.ts), so its peak memory is its alone: the best time of
+ * `runs`, and the largest peak.
+ */
+function ours(installer: string, runs = 3): Run {
+  const all: Run[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync(process.execPath, [join(import.meta.dirname, "run/verify.js"), installer], {
+      encoding: "utf8",
+    });
+    if (r.status !== 0) throw new Error(`verify failed (${r.status}): ${r.stderr}`);
+    all.push(JSON.parse(r.stdout.trim().split("\n").pop() as string));
+  }
+  const best = all.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  return { ...best, rssMiB: Math.max(...all.map((r) => r.rssMiB)) };
 }
 
 /**
@@ -52,8 +69,8 @@ export async function bench(): Promise<BenchRow[]> {
     sh(`rm -rf /dev/shm/tev && mkdir -p /dev/shm/tev && ${extract.replace("installer.tar", installer)}`);
     const floor =
       "rm -rf /dev/shm/tev/root && unsquashfs -q -n -d /dev/shm/tev/root /dev/shm/tev/rootfs.sqsh >/dev/null";
-    const floorTime = timeTool(floor, 2);
-    const gateTime = copies === 1 ? timeTool(gate, 1) : undefined;
+    const floorTime = timeTool(floor, 3);
+    const gateTime = copies === 1 ? timeTool(gate, 3) : undefined;
     const run = ours(installer);
     execFileSync("rm", ["-rf", "/dev/shm/tev"]);
     if (run.modules !== 4023 * copies) throw new Error(`expected ${4023 * copies} modules, got ${run.modules}`);
