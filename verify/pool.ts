@@ -3,7 +3,7 @@
  * while the initramfs is read, modules decoded, hashed and parsed, and their signatures checked.
  */
 
-import type { StoredFile } from "../src/formats/squashfs/data.js";
+import { fragmentKey, type StoredFile } from "../src/formats/squashfs/data.js";
 import type { Certificate } from "../src/formats/x509/certificate.js";
 import { buffersOf, ownBuffer, rethrown, WorkerPool } from "../src/io/worker-pool.js";
 import type { BootCommandLine, ReadKernel } from "./kernel.js";
@@ -26,15 +26,15 @@ function packed(
   modules: readonly ModuleInput[],
   spare: ArrayBuffer[],
 ): { modules: ModuleInput[]; buffer: ArrayBuffer } {
-  const fragmentKey = (s: StoredFile) => `${s.name}:${s.fragment?.at}`;
   const counted = new Set<string>();
   let size = 0;
   for (const m of modules) {
     if ("bytes" in m) size += m.bytes.length;
     else {
       for (const b of m.stored.blocks) size += b.bytes?.length ?? 0;
-      if (m.stored.fragment && !counted.has(fragmentKey(m.stored))) {
-        counted.add(fragmentKey(m.stored));
+      const key = fragmentKey(m.stored);
+      if (m.stored.fragment && key !== undefined && !counted.has(key)) {
+        counted.add(key);
         size += m.stored.fragment.bytes.length;
       }
     }
@@ -49,8 +49,9 @@ function packed(
   };
   const fragments = new Map<string, Uint8Array>();
   const fragmentCopy = (s: StoredFile, bytes: Uint8Array) => {
-    const known = fragments.get(fragmentKey(s)) ?? copy(bytes);
-    fragments.set(fragmentKey(s), known);
+    const key = fragmentKey(s) as string;
+    const known = fragments.get(key) ?? copy(bytes);
+    fragments.set(key, known);
     return known;
   };
   return {

@@ -5,7 +5,7 @@
  * they do not depend on the number of threads. A file that cannot be read is a fault, and the walk goes on.
  */
 import { readLdCache } from "../src/formats/ldcache/read.js";
-import type { StoredFile } from "../src/formats/squashfs/data.js";
+import { fragmentKey, type StoredFile } from "../src/formats/squashfs/data.js";
 import type { Entry, Layer } from "../src/image/layer.js";
 import { FormatError, LimitError } from "../src/io/errors.js";
 import { BufferSource } from "../src/io/source.js";
@@ -78,7 +78,7 @@ const wanted = (p: string) =>
   MUSL_PATH.test(p);
 
 const sameFragment = (a: StoredFile, b: StoredFile) =>
-  a.fragment !== undefined && a.name === b.name && a.fragment.at === b.fragment?.at;
+  fragmentKey(a) !== undefined && fragmentKey(a) === fragmentKey(b);
 
 // Facts in path order, whatever order the layer was read in.
 const byPath = <T extends { path: string }>(a: T, b: T) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);

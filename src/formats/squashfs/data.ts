@@ -50,6 +50,10 @@ export interface StoredFile {
   };
 }
 
+/** Names the fragment block a stored file's tail is in (its image and position), undefined without one. */
+export const fragmentKey = (file: StoredFile): string | undefined =>
+  file.fragment && `${file.name}:${file.fragment.at}`;
+
 /** Fragment blocks hold the tails of many small files in a row; the last few decoded ones are kept. */
 const FRAGMENT_CACHE = 8;
 
