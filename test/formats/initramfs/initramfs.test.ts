@@ -42,7 +42,7 @@ const DECOMPRESS: Record<string, string> = {
 /** One segment's bytes run through the real decompressor and `cpio`: `cpio -itv`, or one entry's sha256. */
 function cli(img: string, seg: Segment, cpio: string): string {
   return execSync(
-    `tail -c +${seg.offset + 1} '${img}' | head -c ${seg.length} | ${DECOMPRESS[seg.compression]} | cpio --quiet ${cpio}`,
+    `head -c ${seg.offset + seg.length} '${img}' | tail -c ${seg.length} | ${DECOMPRESS[seg.compression]} | cpio --quiet ${cpio}`,
     { encoding: "utf8", maxBuffer: 256 << 20, shell: "/bin/bash" },
   );
 }
@@ -116,7 +116,7 @@ describe("listInitramfs on images assembled like Talos' imager", () => {
       const theirs = createHash("sha256")
         .update(
           execSync(
-            `tail -c +${seg.offset + 1} '${img}' | head -c ${seg.length} | ${DECOMPRESS[seg.compression]} | cpio --quiet -i --to-stdout '${name}'`,
+            `head -c ${seg.offset + seg.length} '${img}' | tail -c ${seg.length} | ${DECOMPRESS[seg.compression]} | cpio --quiet -i --to-stdout '${name}'`,
             { maxBuffer: 256 << 20, shell: "/bin/bash" },
           ),
         )
@@ -236,7 +236,7 @@ describe("the installer's initramfs.xz", () => {
       const [index, name] = key.split(":") as [string, string];
       const seg = segs[Number(index)] as Segment;
       const theirs = execSync(
-        `tail -c +${seg.offset + 1} '${img}' | head -c ${seg.length} | ${DECOMPRESS[seg.compression]} | cpio --quiet -i --to-stdout '${name}' | sha256sum`,
+        `head -c ${seg.offset + seg.length} '${img}' | tail -c ${seg.length} | ${DECOMPRESS[seg.compression]} | cpio --quiet -i --to-stdout '${name}' | sha256sum`,
         { encoding: "utf8", maxBuffer: 1 << 20, shell: "/bin/bash" },
       );
       expect([key, sha]).toEqual([key, theirs.split(" ")[0]]);
