@@ -32,7 +32,10 @@ export interface ModuleAt {
   readonly path: string;
 }
 
-/** A module read, not yet judged: the signature and the digest of what it signs. */
+/**
+ * A module read: its signature and the digest of what it signs, to be judged; or, read on a thread that was
+ * given the reference kernel's certificates, judged there, so that no signature bytes travel on.
+ */
 export type ReadModule = Omit<ModuleFact, "trust"> & {
   readonly signed?: {
     readonly sig: ModuleSignature;
@@ -40,6 +43,8 @@ export type ReadModule = Omit<ModuleFact, "trust"> & {
     /** The signed bytes, kept only for a signature that is not RSA (Node checks those over the content). */
     readonly content?: Uint8Array;
   };
+  /** The certificate the signature names, by its index among those given (none: an unknown key), and whether it verifies. */
+  readonly judged?: { readonly cert?: number; readonly ok: boolean };
 };
 
 /** `sig` with buffers of its own: its fields are views of the module, which would travel back whole. */
@@ -112,6 +117,21 @@ export async function checkSignature({ sig, digest, content, cert }: SignatureCh
   return verifyModuleSignature(new BufferSource("module", content), sig, cert);
 }
 
+/** `read` judged against `certs` where it was read: its signature is replaced by the verdict. */
+export async function judgeRead(read: ReadModule, certs: readonly Certificate[]): Promise<ReadModule> {
+  const { signed, ...rest } = read;
+  if (signed === undefined) return read;
+  const cert = certs.findIndex((c) => namesCertificate(signed.sig, c));
+  if (cert < 0) return Object.assign(rest, { judged: { ok: false } });
+  const ok = await checkSignature({
+    sig: signed.sig,
+    digest: signed.digest,
+    content: signed.content,
+    cert: certs[cert] as Certificate,
+  });
+  return Object.assign(rest, { judged: { cert, ok } });
+}
+
 /** One signature's verdict: the certificate it names (none: an unknown key), and whether it verifies. */
 interface Verdict {
   readonly cert?: Certificate;
@@ -126,13 +146,24 @@ interface Verdict {
 export class Judge {
   /** Each signature's place in the batch it was checked in, by the `signed` part its module facts share. */
   private readonly begun = new Map<object, { readonly batch: Promise<Verdict[]>; readonly index: number }>();
+  private known: readonly Certificate[] | undefined;
 
   constructor(
     private readonly certs: Promise<readonly Certificate[] | undefined>,
     private readonly verify: (checks: readonly SignatureCheck[]) => Promise<readonly boolean[]>,
   ) {
     // A kernel that cannot be read fails the run where judge() awaits it, even before any module is read.
-    certs.catch(() => undefined);
+    certs.then(
+      (c) => {
+        this.known = c;
+      },
+      () => undefined,
+    );
+  }
+
+  /** The certificates, once read: modules read with them are judged on their thread (judgeRead). */
+  get certificates(): readonly Certificate[] | undefined {
+    return this.known;
   }
 
   /** Starts checking the signatures of `modules`, just read. */
@@ -153,6 +184,16 @@ export class Judge {
     for (const [index, s] of signed.entries()) this.begun.set(s, { batch, index });
   }
 
+  /** A signed module's verdict: judged on its thread against `certs`, else by the batch begun for it. */
+  private async verdictOf(m: ReadModule, certs: readonly Certificate[]): Promise<Verdict> {
+    if (m.judged !== undefined) {
+      const cert = m.judged.cert === undefined ? undefined : certs[m.judged.cert];
+      return cert ? { cert, ok: m.judged.ok } : { ok: false };
+    }
+    const { batch, index } = this.begun.get(m.signed as object) as { batch: Promise<Verdict[]>; index: number };
+    return (await batch)[index] as Verdict;
+  }
+
   /** The modules' facts, each signature judged. */
   async judge(modules: readonly ReadModule[]): Promise<ModuleFact[]> {
     this.begin(modules);
@@ -165,17 +206,17 @@ export class Judge {
       return known;
     };
     const out: ModuleFact[] = [];
-    for (const { signed, ...m } of modules) {
+    for (const read of modules) {
       // `m` is this loop's own copy: the trust is added to it, where a spread of it into a new object would give
       // each fact a V8 map of its own.
-      const judged = (trust: ModuleFact["trust"]): ModuleFact => Object.assign(m, { trust });
-      if (signed === undefined) out.push(judged({ kind: "unsigned" }));
-      else if (certs === undefined) out.push(judged({ kind: "no-kernel" }));
+      const { signed, judged, ...m } = read;
+      const fact = (trust: ModuleFact["trust"]): ModuleFact => Object.assign(m, { trust });
+      if (signed === undefined && judged === undefined) out.push(fact({ kind: "unsigned" }));
+      else if (certs === undefined) out.push(fact({ kind: "no-kernel" }));
       else {
-        const { batch, index } = this.begun.get(signed) as { batch: Promise<Verdict[]>; index: number };
-        const { cert, ok } = (await batch)[index] as Verdict;
-        if (cert === undefined) out.push(judged({ kind: "unknown-key" }));
-        else out.push(judged({ kind: ok ? "trusted" : "bad-signature", cert: factOf(cert) }));
+        const { cert, ok } = await this.verdictOf(read, certs);
+        if (cert === undefined) out.push(fact({ kind: "unknown-key" }));
+        else out.push(fact({ kind: ok ? "trusted" : "bad-signature", cert: factOf(cert) }));
       }
     }
     return out;

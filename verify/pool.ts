@@ -110,10 +110,10 @@ export class VerifyPool {
 
   /**
    * Modules read on one thread; their bytes, or SquashFS blocks, are copied there (the inputs stay the
-   * caller's). Each is read or an error.
+   * caller's). Each is read or an error; with `certs`, each signature is judged there too.
    */
-  async modules(modules: readonly ModuleInput[]): Promise<(ReadModule | Error)[]> {
-    const task = { kind: "modules", ...packed(modules, this.spare) } as const;
+  async modules(modules: readonly ModuleInput[], certs?: readonly Certificate[]): Promise<(ReadModule | Error)[]> {
+    const task = { kind: "modules", ...packed(modules, this.spare), ...(certs ? { certs } : {}) } as const;
     const { out, buffer } = (await this.pool.run(task, [task.buffer])) as ModulesAnswer;
     if (buffer.byteLength === PACK && this.spare.length < SPARE) this.spare.push(buffer);
     return out.map((o) => ("read" in o ? o.read : rethrown(o.fault)));

@@ -83,7 +83,10 @@ const sameFragment = (a: StoredFile, b: StoredFile) =>
 // Facts in path order, whatever order the layer was read in.
 const byPath = <T extends { path: string }>(a: T, b: T) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
-/** Reads `layer` as the layer `name`; with `judge`, each batch of modules read begins its signature checks. */
+/**
+ * Reads `layer` as the layer `name`; with `judge`, a batch sent once the reference kernel is read is judged on
+ * its thread, and one sent before begins its signature checks when it comes back.
+ */
 export async function scanLayer(name: string, layer: Layer, pool: VerifyPool, judge?: Judge): Promise<LayerScan> {
   const entries: Entry[] = [];
   for await (const e of layer.entries()) if (e.path !== "/") entries.push(e);
@@ -109,7 +112,10 @@ export async function scanLayer(name: string, layer: Layer, pool: VerifyPool, ju
     batchBytes = 0;
     if (sent.length === 0) return;
     const done: Promise<void> = pool
-      .modules(sent.map((b) => b.input))
+      .modules(
+        sent.map((b) => b.input),
+        judge?.certificates,
+      )
       .then((out) => {
         const read: ReadModule[] = [];
         for (const [i, r] of out.entries()) {

@@ -7,7 +7,14 @@ import type { CompressorName } from "../src/formats/squashfs/format.js";
 import type { Certificate } from "../src/formats/x509/certificate.js";
 import { buffersOf, type Fault, fault, type Moved, serveTasks } from "../src/io/worker-pool.js";
 import { type BootCommandLine, readKernel } from "./kernel.js";
-import { checkSignature, type ModuleAt, type ReadModule, readModule, type SignatureCheck } from "./modules.js";
+import {
+  checkSignature,
+  judgeRead,
+  type ModuleAt,
+  type ReadModule,
+  readModule,
+  type SignatureCheck,
+} from "./modules.js";
 
 export type ModuleInput =
   | { readonly at: ModuleAt; readonly bytes: Uint8Array }
@@ -33,7 +40,13 @@ export type Task =
    * Modules, each given whole or as a SquashFS stores it (its blocks are decoded here), their bytes views of
    * `buffer`.
    */
-  | { readonly kind: "modules"; readonly modules: readonly ModuleInput[]; readonly buffer: ArrayBuffer }
+  | {
+      readonly kind: "modules";
+      readonly modules: readonly ModuleInput[];
+      readonly buffer: ArrayBuffer;
+      /** The reference kernel's certificates, once known: each module is judged here (judgeRead). */
+      readonly certs?: readonly Certificate[];
+    }
   /** The sha256 of a layer blob, read from its file here. */
   | { readonly kind: "sha256"; readonly file: string; readonly offset: number; readonly size: number }
   /** Signature checks, each naming its certificate by its index in `certs`. */
@@ -89,7 +102,8 @@ async function handle(task: Task): Promise<Moved<unknown>> {
                   scratchOf(m.stored.size),
                   fragmentsOf(m.stored.name),
                 );
-          out.push({ read: await readModule(bytes, m.at) });
+          const read = await readModule(bytes, m.at);
+          out.push({ read: task.certs ? await judgeRead(read, task.certs) : read });
         } catch (err) {
           out.push({ fault: fault(err) });
         }

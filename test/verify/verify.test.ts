@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PLATFORM } from "../../src/formats/oci/archive.js";
+import { parseCertificate } from "../../src/formats/x509/certificate.js";
 import { exitCode, runChecks } from "../../src/report/check.js";
 import { imagerStackOrder } from "../../src/talos/layer-order.js";
 import { bootSize } from "../../verify/checks/boot-size.js";
@@ -11,7 +12,8 @@ import { checks } from "../../verify/checks/index.js";
 import { symbolVersions } from "../../verify/checks/symbol-versions.js";
 import { loadModel } from "../../verify/load.js";
 import type { ArtifactFact, Role } from "../../verify/model.js";
-import { Judge, readModule } from "../../verify/modules.js";
+import { Judge, type ReadModule, readModule } from "../../verify/modules.js";
+import { VerifyPool } from "../../verify/pool.js";
 import { terminalProgress } from "../../verify/progress.js";
 
 // Talos-shaped installers built by make-installer.sh from real parts, clean and one planted fault each.
@@ -469,6 +471,38 @@ describe("symbol versions against the kernel's exports (TE2004)", () => {
 });
 
 describe("judging signatures", () => {
+  it("a module judged on its thread, with the certificates its batch carried, is judged as one checked after", async () => {
+    const signed = join(import.meta.dirname, "../fixtures/out/signed-modules");
+    // What make-signed-modules.sh signed each with: the kernel's key (by issuer, by key id), the EC key, a
+    // tampered module, another build's key, none.
+    const names = ["rsa.ko", "skid.ko", "ec.ko", "tampered.ko", "other.ko", "unsigned.ko"];
+    const certs = ["kernel.der", "ec.der"].map((f) => parseCertificate(readFileSync(join(signed, f)), f));
+    const inputs = names.map((n) => ({
+      at: { location: n, layer: "l", layerLocation: "l", path: `/${n}` },
+      bytes: new Uint8Array(readFileSync(join(signed, n))),
+    }));
+    const pool = new VerifyPool();
+    try {
+      const later = (await pool.modules(inputs)) as ReadModule[];
+      const there = (await pool.modules(inputs, certs)) as ReadModule[];
+      // No signature bytes come back from a judged batch.
+      expect(there.map((m) => m.signed)).toEqual(names.map(() => undefined));
+      const judge = () => new Judge(Promise.resolve(certs), (checks) => pool.signatures(checks));
+      const facts = await judge().judge(later);
+      expect(await judge().judge(there)).toEqual(facts);
+      expect(facts.map((m) => m.trust.kind)).toEqual([
+        "trusted",
+        "trusted",
+        "trusted",
+        "bad-signature",
+        "unknown-key",
+        "unsigned",
+      ]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("a kernel that fails before any module is read fails the run where it is judged, not as an unhandled rejection", async () => {
     const kernel = new Error("kernel image: not a bzImage");
     const judge = new Judge(Promise.reject(kernel), async () => []);
