@@ -1,7 +1,8 @@
 /**
  * A kernel module's facts: its .modinfo, and its appended signature judged against the kernel's certificates.
- * Reading (on a worker thread) hashes what was signed; judging waits for the reference kernel's certificates,
- * which are decoded meanwhile, and needs only that digest and the signature.
+ * Reading (on a worker thread) hashes what was signed; judging needs only that digest and the signature, and
+ * the reference kernel's certificates, which are decoded meanwhile: a module read once they are known is judged
+ * where it is read, one read before waits for them.
  */
 import { compilersOf, readComments } from "../src/formats/elf/comment.js";
 import { ElfFile } from "../src/formats/elf/file.js";
