@@ -157,6 +157,24 @@ function scanCertificates(kernel: Uint8Array, file: string): Certificate[] {
   return out;
 }
 
+const PAGE = 4096;
+const ZERO_PAGE = new Uint8Array(PAGE);
+
+/**
+ * `part` copied into the zero-filled `into` at `at`, less the whole pages of it that are zeros: about half of a
+ * vmlinux (padding between its segments, .init.scratch), pages the buffer then never has to be given.
+ */
+function setNonZero(into: Uint8Array, part: Uint8Array, at: number): void {
+  const buf = Buffer.from(part.buffer, part.byteOffset, part.length);
+  // Spans end on the buffer's page boundaries, so a zero span is a zero page of `into`.
+  for (let from = 0; from < part.length; ) {
+    const to = Math.min(part.length, from + PAGE - ((at + from) % PAGE));
+    if (to - from < PAGE || buf.compare(ZERO_PAGE, 0, PAGE, from, to) !== 0)
+      into.set(part.subarray(from, to), at + from);
+    from = to;
+  }
+}
+
 /**
  * Reads a kernel image: release, the payload decompressed (exactly its first member: the kernel appends a
  * 4-byte size after it, checked against what it decodes to), and the certificates built into it.
@@ -213,7 +231,7 @@ export async function readKernelImage(src: ByteSource): Promise<KernelImage> {
     reuse: true,
   });
   for await (const part of stream) {
-    if (decoded + part.length <= kernel.length) kernel.set(part, decoded);
+    if (decoded + part.length <= kernel.length) setNonZero(kernel, part, decoded);
     decoded += part.length;
   }
   try {
