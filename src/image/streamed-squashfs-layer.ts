@@ -146,7 +146,9 @@ async function* streamedContents(
   const handOut = function* (f: Pending): Generator<LayerContent> {
     for (const entry of f.entries) yield { entry, body: fs.readFile(f.inode), stored: () => fs.storedFile(f.inode) };
   };
+  // A file handed out is forgotten (its inode, its ranges): what is kept shrinks as the stream passes.
   const release = (f: Pending) => {
+    files.delete(f.inode.ref);
     for (const x of f.extents) {
       const run = runs.get(x.start);
       if (run === undefined) continue;
@@ -158,7 +160,11 @@ async function* streamedContents(
     }
   };
   // Files with nothing stored (empty, or sparse throughout) are ready at once.
-  for (const f of files.values()) if (f.waiting === 0) yield* handOut(f);
+  for (const f of files.values()) {
+    if (f.waiting > 0) continue;
+    yield* handOut(f);
+    release(f);
+  }
   let next = 0; // the first run not yet wholly gone by
   let pos = 0;
   for await (const chunk of stream()) {
