@@ -8,6 +8,7 @@ import type { Certificate } from "../src/formats/x509/certificate.js";
 import { buffersOf, ownBuffer, rethrown, WorkerPool } from "../src/io/worker-pool.js";
 import type { BootCommandLine, ReadKernel } from "./kernel.js";
 import type { ReadModule, SignatureCheck } from "./modules.js";
+import { SharedStrings } from "./shared-strings.js";
 import type { ModuleInput, ModulesAnswer, Task } from "./worker.js";
 
 /** Signature checks go out in batches: one message per check would cost as much as the check. */
@@ -88,6 +89,7 @@ export class VerifyPool {
   private readonly pool: WorkerPool<Task, unknown>;
   /** Batch buffers back from the threads. */
   private readonly spare: ArrayBuffer[] = [];
+  private readonly strings = new SharedStrings();
   constructor(threads?: number) {
     this.pool = new WorkerPool(ENTRY, threads);
   }
@@ -116,7 +118,7 @@ export class VerifyPool {
     const task = { kind: "modules", ...packed(modules, this.spare), ...(certs ? { certs } : {}) } as const;
     const { out, buffer } = (await this.pool.run(task, [task.buffer])) as ModulesAnswer;
     if (buffer.byteLength === PACK && this.spare.length < SPARE) this.spare.push(buffer);
-    return out.map((o) => ("read" in o ? o.read : rethrown(o.fault)));
+    return out.map((o) => ("read" in o ? this.strings.module(o.read) : rethrown(o.fault)));
   }
 
   /**
