@@ -51,12 +51,13 @@ export class TarLayer implements Layer {
   }
 
   /**
-   * The entries, once the layer's digest is checked. An uncompressed tar is listed from its headers alone, while
-   * its digest is checked beside the listing; a compressed one is decoded, and checked where its stream ends.
+   * The entries; the listing ends once the layer's digest is checked. An uncompressed tar is listed from its
+   * headers alone while its digest is checked beside it; a compressed one is decoded, and checked where its
+   * stream ends.
    */
   async *entries(): AsyncGenerator<Entry> {
-    const { uncompressed, verify } = this.source;
-    const checked = uncompressed && verify?.();
+    const { uncompressed } = this.source;
+    const checked = uncompressed && this.source.verify?.();
     checked?.catch(() => undefined); // awaited below, whether the listing fails or not
     try {
       // Named as the layer, as the streamed tar is: errors read the same either way.
@@ -64,7 +65,7 @@ export class TarLayer implements Layer {
       if (named) for await (const e of walkTar(named)) yield layerEntry(e);
       else for await (const { entry } of readTar(this.source.open(), this.description)) yield layerEntry(entry);
     } catch (err) {
-      if (err instanceof FormatError) await (checked ?? verify?.());
+      if (err instanceof FormatError) await (checked ?? this.source.verify?.());
       throw err;
     }
     await checked;
