@@ -2,6 +2,7 @@ import { X509Certificate } from "node:crypto";
 import { FormatError } from "../../io/errors.js";
 import { release } from "../../io/release.js";
 import { type ByteSource, SliceSource } from "../../io/source.js";
+import { setNonZeroPages } from "../../io/zero-pages.js";
 import { decompressStream } from "../compress/decompress.js";
 import { type Compression, SUPPORTED, sniff } from "../compress/magic.js";
 import { memberLength } from "../initramfs/members.js";
@@ -157,24 +158,6 @@ function scanCertificates(kernel: Uint8Array, file: string): Certificate[] {
   return out;
 }
 
-const PAGE = 4096;
-const ZERO_PAGE = new Uint8Array(PAGE);
-
-/**
- * `part` copied into the zero-filled `into` at `at`, less the whole pages of it that are zeros: about half of a
- * vmlinux (padding between its segments, .init.scratch), pages the buffer then never has to be given.
- */
-function setNonZero(into: Uint8Array, part: Uint8Array, at: number): void {
-  const buf = Buffer.from(part.buffer, part.byteOffset, part.length);
-  // Spans end on the buffer's page boundaries, so a zero span is a zero page of `into`.
-  for (let from = 0; from < part.length; ) {
-    const to = Math.min(part.length, from + PAGE - ((at + from) % PAGE));
-    if (to - from < PAGE || buf.compare(ZERO_PAGE, 0, PAGE, from, to) !== 0)
-      into.set(part.subarray(from, to), at + from);
-    from = to;
-  }
-}
-
 /**
  * Reads a kernel image: release, the payload decompressed (exactly its first member: the kernel appends a
  * 4-byte size after it, checked against what it decodes to), and the certificates built into it.
@@ -231,7 +214,7 @@ export async function readKernelImage(src: ByteSource): Promise<KernelImage> {
     reuse: true,
   });
   for await (const part of stream) {
-    if (decoded + part.length <= kernel.length) setNonZero(kernel, part, decoded);
+    if (decoded + part.length <= kernel.length) setNonZeroPages(kernel, part, decoded);
     decoded += part.length;
   }
   try {
