@@ -52,16 +52,20 @@ export class FileSource implements ByteSource {
       throw err;
     }
   }
-  async read(offset: number, length: number, what: string): Promise<Uint8Array> {
+  read(offset: number, length: number, what: string): Promise<Uint8Array> {
+    return this.readInto(offset, new Uint8Array(length), what);
+  }
+  /** Exactly `into.length` bytes at `offset`, read into `into` (a buffer the caller reuses). */
+  async readInto(offset: number, into: Uint8Array, what: string): Promise<Uint8Array> {
+    const length = into.length;
     checkRange(this, offset, length, what);
-    const buf = new Uint8Array(length);
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await this.fh.read(buf, done, length - done, offset + done);
+      const { bytesRead } = await this.fh.read(into, done, length - done, offset + done);
       if (bytesRead === 0) throw new FormatError(this.name, offset + done, what, `${length - done} more bytes`, "EOF");
       done += bytesRead;
     }
-    return buf;
+    return into;
   }
   close(): Promise<void> {
     return this.fh.close();

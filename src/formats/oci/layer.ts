@@ -1,7 +1,5 @@
 import { createHash } from "node:crypto";
-import { open } from "node:fs/promises";
-import { FormatError } from "../../io/errors.js";
-import { type ByteSource, streamSource } from "../../io/source.js";
+import { type ByteSource, FileSource, streamSource } from "../../io/source.js";
 import { decompressStream } from "../compress/decompress.js";
 import { type Compression, sniff } from "../compress/magic.js";
 import { BLOCK, parseHeader } from "../tar/header.js";
@@ -50,19 +48,16 @@ export const sha256Here: Sha256 = async (blob) => {
 
 /** The sha256 (hex) of `size` bytes at `offset` of `file`, read through one buffer: what a Sha256 on another thread runs. */
 export async function sha256OfFile(file: string, offset: number, size: number): Promise<string> {
-  const fh = await open(file, "r");
+  const src = await FileSource.open(file);
   try {
     const hash = createHash("sha256");
     const buf = new Uint8Array(Math.min(size, 1 << 20));
-    for (let done = 0; done < size; ) {
-      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - done), offset + done);
-      if (bytesRead === 0) throw new FormatError(file, offset + done, "layer blob", `${size - done} more bytes`, "EOF");
-      hash.update(buf.subarray(0, bytesRead));
-      done += bytesRead;
+    for (let done = 0; done < size; done += buf.length) {
+      hash.update(await src.readInto(offset + done, buf.subarray(0, Math.min(buf.length, size - done)), "layer blob"));
     }
     return hash.digest("hex");
   } finally {
-    await fh.close();
+    await src.close();
   }
 }
 
