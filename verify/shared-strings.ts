@@ -19,10 +19,12 @@ export class SharedStrings {
 
   /** `m`, fresh from its thread, with those strings (and its signature fact) replaced by shared ones. */
   module(m: ReadModule): ReadModule {
-    const sig = m.signature;
-    const key = sig && `${sig.signer}\n${sig.sigKey}\n${sig.hashAlgo}`;
-    const signature = key === undefined ? undefined : (this.signatures.get(key) ?? sig);
-    if (key !== undefined && signature !== undefined) this.signatures.set(key, signature);
+    let signature = m.signature;
+    if (signature !== undefined) {
+      const key = `${signature.signer}\n${signature.sigKey}\n${signature.hashAlgo}`;
+      signature = this.signatures.get(key) ?? signature;
+      this.signatures.set(key, signature);
+    }
     return Object.assign(m, {
       layer: this.one(m.layer),
       layerLocation: this.one(m.layerLocation),
